@@ -1,0 +1,268 @@
+"""The table of primitives: every operation the engine knows, each declared once.
+
+A row holds an op's name (as drawn on a graph node), its forward function and
+its local partial derivatives, side by side, so the table reads like the
+derivative table at the back of a calculus book. For scalars the local
+Jacobian of an op with inputs x_1..x_k is just the tuple of numbers
+d out / d x_i, so one rule serves every mode of differentiation:
+
+- reverse mode (``backward``):       x_i.grad    += d_i * out.grad
+- forward mode (``jvp``, ``Dual``):  out.tangent  = sum_i d_i * x_i.tangent
+- gradients of gradients:            the same rule evaluated on ``Value`` s,
+                                     so the d_i are themselves graph nodes.
+
+Both functions take a *backend* ``m`` first: a namespace of elementary
+functions (``m.exp``, ``m.log``, ...). ``FLOATS`` evaluates them on Python
+floats (the ordinary engine); ``VALUES`` builds graph nodes (used by
+``grad(..., create_graph=True)``); an array backend can evaluate the very same
+rows on numpy arrays. That is why rules are written without ``if`` on their
+inputs: a kink is expressed as ``(x > 0) * 1.0``, which is a number for floats,
+a number for ``Value`` comparisons and a mask for arrays.
+
+Partials receive the op's output ``out`` as well as its inputs, so ``exp``,
+``tanh``, ``sigmoid`` and ``sqrt`` reuse it instead of recomputing.
+
+Constant parameters (the exponent of ``x ** 2``, the ``beta`` of softplus) are
+not graph inputs: they are bound into the node's ``Op`` and passed after the
+inputs, as plain numbers, in every backend.
+
+Conventions at kinks follow PyTorch and are stated in the row:
+``relu'(0) = 0``, ``abs'(0) = 0``, and ``maximum``/``minimum`` split the
+gradient evenly between tied inputs (PyTorch's ``torch.maximum`` rule).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import DivisionByZero, DomainError, OpError
+
+# --------------------------------------------------------------------------- backends
+
+
+def _sigmoid(x: float) -> float:
+    """1 / (1 + exp(-x)), PyTorch's formula; exp(-x) overflowing means the result is 0."""
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:
+        return 0.0
+
+
+class _Floats:
+    """Elementary functions on Python floats (the ``math`` module, plus a stable sigmoid)."""
+
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    tanh = staticmethod(math.tanh)
+    erf = staticmethod(math.erf)
+    log1p = staticmethod(math.log1p)
+    expm1 = staticmethod(math.expm1)
+    pow = staticmethod(math.pow)
+    sigmoid = staticmethod(_sigmoid)
+    maximum = staticmethod(max)
+    minimum = staticmethod(min)
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+
+class _Values:
+    """Elementary functions that build graph nodes: partials evaluated here are differentiable."""
+
+    exp = staticmethod(lambda x: x.exp())
+    log = staticmethod(lambda x: x.log())
+    sqrt = staticmethod(lambda x: x.sqrt())
+    sin = staticmethod(lambda x: x.sin())
+    cos = staticmethod(lambda x: x.cos())
+    tanh = staticmethod(lambda x: x.tanh())
+    erf = staticmethod(lambda x: x.erf())
+    log1p = staticmethod(lambda x: x.log1p())
+    expm1 = staticmethod(lambda x: x.expm1())
+    sigmoid = staticmethod(lambda x: x.sigmoid())
+    pow = staticmethod(operator.pow)
+    maximum = staticmethod(lambda a, b: a.maximum(b))
+    minimum = staticmethod(lambda a, b: a.minimum(b))
+    where = _Floats.where
+
+
+FLOATS = _Floats
+VALUES = _Values
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One row of the table.
+
+    ``forward(m, *inputs, *params)`` returns the output; ``partials(m, out,
+    *inputs, *params)`` returns one partial derivative per input. ``domain``
+    is an optional predicate on the float inputs and params, checked before
+    the forward function runs; ``domain_text`` is how an error states it.
+    """
+
+    name: str
+    arity: int
+    forward: Callable[..., Any]
+    partials: Callable[..., tuple]
+    domain: Callable[..., bool] | None = None
+    domain_text: str = ""
+    domain_error: type[OpError] = DomainError
+    params: tuple[str, ...] = ()
+    doc: str = ""
+
+
+def _softplus(m, x, beta, threshold):
+    # PyTorch: x where beta*x > threshold, else log1p(exp(beta*x)) / beta. The
+    # minimum() keeps exp from overflowing on the branch that is not taken.
+    bx = x * beta
+    return m.where(bx > threshold, x, m.log1p(m.exp(m.minimum(bx, threshold))) / beta)
+
+
+def _d_softplus(m, out, x, beta, threshold):
+    # PyTorch's softplus_backward: 1 where beta*x > threshold, else z / (z + 1), z = exp(beta*x).
+    bx = x * beta
+    z = m.exp(m.minimum(bx, threshold))
+    return (m.where(bx > threshold, 1.0, z / (z + 1.0)),)
+
+
+def _d_pow_const(m, out, x, c):
+    # d/dx x**c = c * x**(c-1); for c == 0 the derivative is 0 everywhere (also at x = 0).
+    return (c * m.pow(x, c - 1) if c else 0.0,)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+P = Primitive
+# fmt: off
+TABLE: tuple[Primitive, ...] = (
+    # --- arithmetic --------------------------------------------------------------------------
+    #  name   arity  forward                          partials d out / d inputs
+    P("+",     2, lambda m, a, b: a + b,            lambda m, out, a, b: (1.0, 1.0),
+      doc="a + b"),
+    P("-",     2, lambda m, a, b: a - b,            lambda m, out, a, b: (1.0, -1.0),
+      doc="a - b: one node rather than a + (-1 * b), for a readable graph"),
+    P("*",     2, lambda m, a, b: a * b,            lambda m, out, a, b: (b, a),
+      doc="a * b"),
+    P("/",     2, lambda m, a, b: a / b,            lambda m, out, a, b: (1.0 / b, -out / b),
+      domain=lambda a, b: b != 0, domain_text="the divisor must not be 0",
+      domain_error=DivisionByZero,
+      doc="a / b: a primitive because a * b**-1 rounds twice; d/db = -a/b^2 = -out/b"),
+    P("neg",   1, lambda m, x: -x,                  lambda m, out, x: (-1.0,),
+      doc="-x"),
+    P("**",    1, lambda m, x, c: m.pow(x, c),      _d_pow_const,
+      params=("exponent",),
+      domain=lambda x, c: (x != 0 or c >= 0) and (x >= 0 or float(c).is_integer()),
+      domain_text="0 ** c needs c >= 0, and a negative base needs an integer exponent",
+      doc="x ** c with a constant exponent c (drawn as '**2'); the exponent gets no gradient"),
+    P("pow",   2, lambda m, x, y: m.pow(x, y),      lambda m, out, x, y: (y * m.pow(x, y - 1),
+                                                                          out * m.log(x)),
+      domain=lambda x, y: x > 0, domain_text="x ** y with a Value exponent needs x > 0",
+      doc="x ** y with both sides Values; d/dy = x**y * log(x), so the base must be positive"),
+    # --- exponentials and logarithms ----------------------------------------------------------
+    P("exp",   1, lambda m, x: m.exp(x),            lambda m, out, x: (out,),
+      doc="e^x; d/dx = e^x = out"),
+    P("log",   1, lambda m, x: m.log(x),            lambda m, out, x: (1.0 / x,),
+      domain=lambda x: x > 0, domain_text="log needs x > 0",
+      doc="natural logarithm; d/dx = 1/x"),
+    P("log1p", 1, lambda m, x: m.log1p(x),          lambda m, out, x: (1.0 / (1.0 + x),),
+      domain=lambda x: x > -1, domain_text="log1p needs x > -1",
+      doc="log(1 + x), accurate for small x; d/dx = 1/(1+x)"),
+    P("expm1", 1, lambda m, x: m.expm1(x),          lambda m, out, x: (out + 1.0,),
+      doc="e^x - 1, accurate for small x; d/dx = e^x = out + 1"),
+    P("sqrt",  1, lambda m, x: m.sqrt(x),           lambda m, out, x: (0.5 / out,),
+      domain=lambda x: x >= 0, domain_text="sqrt needs x >= 0",
+      doc="square root; d/dx = 1/(2 sqrt x) = 0.5/out (infinite at 0: backward raises there)"),
+    # --- trigonometric and hyperbolic ---------------------------------------------------------
+    P("sin",   1, lambda m, x: m.sin(x),            lambda m, out, x: (m.cos(x),),
+      doc="sine; d/dx = cos x"),
+    P("cos",   1, lambda m, x: m.cos(x),            lambda m, out, x: (-m.sin(x),),
+      doc="cosine; d/dx = -sin x"),
+    P("tanh",  1, lambda m, x: m.tanh(x),           lambda m, out, x: (1.0 - out * out,),
+      doc="hyperbolic tangent; d/dx = 1 - tanh^2 = 1 - out^2 (PyTorch's tanh_backward)"),
+    # --- activations and friends --------------------------------------------------------------
+    P("sigmoid", 1, lambda m, x: m.sigmoid(x),      lambda m, out, x: (out * (1.0 - out),),
+      doc="logistic 1/(1+e^-x), 0 without overflow for x -> -inf; d/dx = out (1 - out)"),
+    P("relu",  1, lambda m, x: m.maximum(x, 0.0),   lambda m, out, x: ((x > 0) * 1.0,),
+      doc="max(x, 0); relu'(0) = 0, as in PyTorch"),
+    P("abs",   1, lambda m, x: abs(x),              lambda m, out, x: ((x > 0) * 1.0 - (x < 0) * 1.0,),
+      doc="|x|; d/dx = sign(x), abs'(0) = 0 as in PyTorch"),
+    P("erf",   1, lambda m, x: m.erf(x),            lambda m, out, x: (_TWO_OVER_SQRT_PI
+                                                                       * m.exp(-x * x),),
+      doc="error function; d/dx = 2/sqrt(pi) e^(-x^2)"),
+    P("softplus", 1, _softplus,                     _d_softplus,
+      params=("beta", "threshold"),
+      doc="log(1 + e^(beta x)) / beta, linear where beta x > threshold (PyTorch's formula "
+          "and defaults beta=1, threshold=20); d/dx = sigmoid(beta x)"),
+    P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (0.5 * (a >= b) + 0.5 * (a > b),
+                                                                            0.5 * (b >= a) + 0.5 * (b > a)),
+      doc="max(a, b); at a tie each input gets half the gradient (torch.maximum)"),
+    P("minimum", 2, lambda m, a, b: m.minimum(a, b), lambda m, out, a, b: (0.5 * (a <= b) + 0.5 * (a < b),
+                                                                            0.5 * (b <= a) + 0.5 * (b < a)),
+      doc="min(a, b); at a tie each input gets half the gradient (torch.minimum)"),
+)
+# fmt: on
+del P
+
+PRIMITIVES: dict[str, Primitive] = {row.name: row for row in TABLE}
+
+# --------------------------------------------------------------------------- ops on nodes
+
+
+class Op(str):
+    """What a node stores as ``_op``: the label drawn for it, with its row and parameters bound.
+
+    It *is* a ``str`` (``'+'``, ``'exp'``, ``'**2'``), so code written for
+    micrograd that prints or concatenates ``node._op`` keeps working, and it
+    carries ``prim`` (the table row), ``params`` and the row's two functions
+    with the parameters already applied, so the hot loops make one call.
+    """
+
+    prim: Primitive
+    params: tuple
+    forward: Callable[..., Any]
+    partials: Callable[..., tuple]
+
+    def __new__(cls, prim: Primitive, params: tuple = ()):  # returns an Op
+        if prim.params:
+            shown = ",".join(f"{p:g}" for p in params)
+            label = prim.name + shown if prim.name == "**" else f"{prim.name}({shown})"
+        else:
+            label = prim.name
+        self = super().__new__(cls, label)
+        self.prim = prim
+        self.params = params
+        if params:
+            fwd, part = prim.forward, prim.partials
+            self.forward = lambda m, *xs: fwd(m, *xs, *params)
+            self.partials = lambda m, out, *xs: part(m, out, *xs, *params)
+        else:
+            self.forward = prim.forward
+            self.partials = prim.partials
+        return self
+
+    def __reduce__(self):
+        return (Op, (self.prim, self.params))
+
+
+OPS: dict[str, Op] = {row.name: Op(row) for row in TABLE if not row.params}
+_PARAM_OPS: dict[tuple, Op] = {}
+
+
+def op_with(name: str, *params: float) -> Op:
+    """The ``Op`` for a parameterised row, cached so that equal parameters share one object."""
+    key = (name, *params)
+    op = _PARAM_OPS.get(key)
+    if op is None:
+        if len(_PARAM_OPS) > 4096:  # bound the cache: exponents drawn at random would grow it
+            _PARAM_OPS.clear()
+        op = _PARAM_OPS[key] = Op(PRIMITIVES[name], tuple(params))
+    return op

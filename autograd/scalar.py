@@ -1,0 +1,233 @@
+"""The operator surface shared by ``Value`` (graph nodes) and ``Dual`` (dual numbers).
+
+Both kinds of scalar support the same arithmetic and the same functions, and
+both evaluate them through the one table in ``autograd.primitives``; they
+differ only in what they keep: a ``Value`` records its parents for the reverse
+sweep, a ``Dual`` carries its tangent forward. Each subclass implements
+``_unary(op)``, ``_binary(op, other)`` and ``_rbinary(op, other)``.
+
+Comparisons (``<``, ``<=``, ``>``, ``>=``) compare ``data`` and return a
+``bool``; ``==`` and ``hash`` stay by identity, so scalars can key dicts and
+sets (``a == b`` is ``a is b``; compare ``a.data == b.data`` for values).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from .errors import DomainError, NumericOverflow, OpError
+from .primitives import FLOATS, OPS, Op, op_with
+
+ADD, SUB, MUL, DIV, NEG, POW = OPS["+"], OPS["-"], OPS["*"], OPS["/"], OPS["neg"], OPS["pow"]
+EXP, LOG, LOG1P, EXPM1, SQRT = OPS["exp"], OPS["log"], OPS["log1p"], OPS["expm1"], OPS["sqrt"]
+SIN, COS, TANH, SIGMOID = OPS["sin"], OPS["cos"], OPS["tanh"], OPS["sigmoid"]
+RELU, ABS, ERF, MAXIMUM, MINIMUM = OPS["relu"], OPS["abs"], OPS["erf"], OPS["maximum"], OPS["minimum"]
+
+
+def describe(x: object) -> str:
+    """A short ``type 'value'`` description of an offending operand for error messages."""
+    text = repr(x)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+def as_float(x: object, op: str) -> float:
+    """``x`` as a float if it is a real number (int, float, bool, numpy scalar), else a TypeError."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    raise TypeError(
+        f"{op}: expected a real number or a Value, got {describe(x)}"
+    )
+
+
+def operand(x: object, op: str, kind: type) -> Any:
+    """The float a non-``kind`` operand stands for, or NotImplemented for arrays.
+
+    Numbers become constants; numpy arrays get NotImplemented so that numpy
+    maps the op over their elements; anything else is a TypeError naming the op.
+    """
+    if isinstance(x, Scalar):
+        raise TypeError(f"{op}: cannot combine a {kind.__name__} with a {type(x).__name__}")
+    if isinstance(x, numbers.Real):
+        return float(x)
+    if hasattr(x, "__array_ufunc__"):
+        return NotImplemented
+    raise TypeError(
+        f"{op}: unsupported operand {describe(x)}; operands must be {kind.__name__}s or real numbers"
+    )
+
+
+def evaluate(op: Op, xs: tuple) -> float:
+    """Run ``op``'s forward function on floats, turning every failure into an ``OpError``.
+
+    The row's domain predicate is checked first, so ``log(-1)`` reports the
+    domain rather than ``math domain error``; a finite input that overflows to
+    an infinite result raises ``NumericOverflow``.
+    """
+    prim = op.prim
+    if prim.domain is not None and not prim.domain(*xs, *op.params):
+        raise prim.domain_error(op, xs, prim.domain_text)
+    try:
+        out = op.forward(FLOATS, *xs)
+    except OverflowError:
+        raise NumericOverflow(op, xs, "result overflows a float") from None
+    except (ArithmeticError, ValueError) as exc:
+        raise DomainError(op, xs, str(exc)) from None
+    if out - out != 0.0 and all(math.isfinite(x) for x in xs):  # inf - inf and nan - nan are nan
+        raise NumericOverflow(op, xs, f"finite inputs gave {out!r}")
+    return out
+
+
+class Scalar:
+    """Arithmetic and elementwise functions, each dispatched to one row of the primitive table."""
+
+    __slots__ = ()
+    data: float
+
+    # subclasses provide these three
+    def _unary(self, op: Op) -> Any:
+        raise NotImplementedError
+
+    def _binary(self, op: Op, other: Any) -> Any:
+        raise NotImplementedError
+
+    def _rbinary(self, op: Op, other: Any) -> Any:
+        raise NotImplementedError
+
+    # arithmetic ------------------------------------------------------------------------------
+    def __add__(self, other):
+        return self._binary(ADD, other)
+
+    def __radd__(self, other):
+        return self._rbinary(ADD, other)
+
+    def __sub__(self, other):
+        return self._binary(SUB, other)
+
+    def __rsub__(self, other):
+        return self._rbinary(SUB, other)
+
+    def __mul__(self, other):
+        return self._binary(MUL, other)
+
+    def __rmul__(self, other):
+        return self._rbinary(MUL, other)
+
+    def __truediv__(self, other):
+        return self._binary(DIV, other)
+
+    def __rtruediv__(self, other):
+        return self._rbinary(DIV, other)
+
+    def __neg__(self):
+        return self._unary(NEG)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, other):
+        """``x ** c`` for a number c (constant exponent, drawn '**c'); ``x ** y`` for a scalar y (x > 0)."""
+        if isinstance(other, Scalar):
+            return self._binary(POW, other)
+        if hasattr(other, "__array_ufunc__"):
+            return NotImplemented
+        return self._unary(op_with("**", as_float(other, "**")))
+
+    def __rpow__(self, other):
+        return self._rbinary(POW, other)
+
+    def __abs__(self):
+        return self._unary(ABS)
+
+    # functions -------------------------------------------------------------------------------
+    def exp(self):
+        """e ** self."""
+        return self._unary(EXP)
+
+    def log(self):
+        """Natural logarithm; needs self > 0."""
+        return self._unary(LOG)
+
+    def log1p(self):
+        """log(1 + self), accurate near 0; needs self > -1."""
+        return self._unary(LOG1P)
+
+    def expm1(self):
+        """e ** self - 1, accurate near 0."""
+        return self._unary(EXPM1)
+
+    def sqrt(self):
+        """Square root; needs self >= 0."""
+        return self._unary(SQRT)
+
+    def sin(self):
+        return self._unary(SIN)
+
+    def cos(self):
+        return self._unary(COS)
+
+    def tanh(self):
+        return self._unary(TANH)
+
+    def sigmoid(self):
+        """The logistic function 1 / (1 + e ** -self), stable for large |self|."""
+        return self._unary(SIGMOID)
+
+    def relu(self):
+        """max(self, 0), with relu'(0) = 0 as in PyTorch."""
+        return self._unary(RELU)
+
+    def abs(self):
+        """|self|, with abs'(0) = 0 as in PyTorch."""
+        return self._unary(ABS)
+
+    def erf(self):
+        """The error function."""
+        return self._unary(ERF)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0):
+        """log(1 + e ** (beta x)) / beta, linear above threshold: ``torch.nn.functional.softplus``."""
+        beta = as_float(beta, "softplus")
+        if beta == 0:
+            raise ValueError("softplus: beta must be non-zero")
+        return self._unary(op_with("softplus", beta, as_float(threshold, "softplus")))
+
+    def maximum(self, other):
+        """max(self, other); tied inputs share the gradient equally (``torch.maximum``)."""
+        return self._binary(MAXIMUM, other)
+
+    def minimum(self, other):
+        """min(self, other); tied inputs share the gradient equally (``torch.minimum``)."""
+        return self._binary(MINIMUM, other)
+
+    # comparisons compare data; equality stays identity ---------------------------------------
+    def __lt__(self, other):
+        return self.data < _data(other, "<")
+
+    def __le__(self, other):
+        return self.data <= _data(other, "<=")
+
+    def __gt__(self, other):
+        return self.data > _data(other, ">")
+
+    def __ge__(self, other):
+        return self.data >= _data(other, ">=")
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def item(self) -> float:
+        """The plain float value, as ``torch.Tensor.item``."""
+        return self.data
+
+
+def _data(other: object, op: str) -> float:
+    return other.data if isinstance(other, Scalar) else as_float(other, op)
+
+
+__all__ = ["OpError", "Scalar", "as_float", "describe", "evaluate"]

@@ -1,0 +1,1 @@
+"""Neural-network modules on autograd.Value (in progress: see the nn issue)."""

@@ -1,0 +1,1 @@
+"""Computation-graph drawing (in progress: see the viz issue)."""
