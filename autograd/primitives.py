@@ -70,6 +70,11 @@ class _Floats:
     minimum = staticmethod(min)
 
     @staticmethod
+    def clamped_log(x: float) -> float:
+        """max(log x, -100), and -100 at x = 0: PyTorch's binary cross-entropy clamp."""
+        return max(math.log(x), -100.0) if x > 0 else -100.0
+
+    @staticmethod
     def where(cond: Any, a: Any, b: Any) -> Any:
         return a if cond else b
 
@@ -90,6 +95,7 @@ class _Values:
     pow = staticmethod(operator.pow)
     maximum = staticmethod(lambda a, b: a.maximum(b))
     minimum = staticmethod(lambda a, b: a.minimum(b))
+    clamped_log = staticmethod(lambda x: x.log().maximum(-100.0))
     where = _Floats.where
 
 
@@ -137,6 +143,11 @@ def _d_softplus(m, out, x, beta, threshold):
 def _d_pow_const(m, out, x, c):
     # d/dx x**c = c * x**(c-1); for c == 0 the derivative is 0 everywhere (also at x = 0).
     return (c * m.pow(x, c - 1) if c else 0.0,)
+
+
+def _d_elu(m, out, x, alpha):
+    # PyTorch's elu_backward: 1 for x > 0, alpha * e^x for x <= 0 (so elu'(0) = alpha).
+    return (m.where(x > 0, 1.0, alpha * m.exp(m.minimum(x, 0.0))),)
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -202,6 +213,30 @@ TABLE: tuple[Primitive, ...] = (
       params=("beta", "threshold"),
       doc="log(1 + e^(beta x)) / beta, linear where beta x > threshold (PyTorch's formula "
           "and defaults beta=1, threshold=20); d/dx = sigmoid(beta x)"),
+    P("logsigmoid", 1, lambda m, x: m.minimum(x, 0.0) - m.log1p(m.exp(-abs(x))),
+                                                    lambda m, out, x: (m.sigmoid(-x),),
+      doc="log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), PyTorch's stable form; d/dx = sigmoid(-x)"),
+    P("hardtanh", 1, lambda m, x, lo, hi: m.minimum(m.maximum(x, lo), hi),
+                                                    lambda m, out, x, lo, hi: ((x > lo) * (x < hi) * 1.0,),
+      params=("min_val", "max_val"),
+      doc="clamp(x, lo, hi); d/dx = 1 strictly inside (lo, hi), 0 at and beyond the corners "
+          "(PyTorch's hardtanh_backward)"),
+    P("prelu",  2, lambda m, x, a: m.where(x > 0, x, a * x),
+                                                    lambda m, out, x, a: ((x > 0) * 1.0 + (x <= 0) * a,
+                                                                          (x <= 0) * x),
+      doc="x if x > 0 else a*x, with a learnable (PReLU) or constant (leaky ReLU) slope a; "
+          "d/dx = 1 or a (a at x = 0, as PyTorch), d/da = 0 or x"),
+    P("elu",    1, lambda m, x, alpha: m.where(x > 0, x, alpha * m.expm1(m.minimum(x, 0.0))),
+                                                    _d_elu,
+      params=("alpha",),
+      doc="x if x > 0 else alpha (e^x - 1) (PyTorch's ELU; expm1 for accuracy near 0)"),
+    P("bce",    1, lambda m, p, y: -(y * m.clamped_log(p) + (1.0 - y) * m.clamped_log(1.0 - p)),
+                                                    lambda m, out, p, y: ((p - y) / m.maximum(p * (1.0 - p),
+                                                                                              1e-12),),
+      params=("target",),
+      domain=lambda p, y: 0 <= p <= 1, domain_text="binary cross-entropy needs 0 <= p <= 1",
+      doc="-(y log p + (1-y) log(1-p)), each log clamped at -100, and d/dp = (p - y) / "
+          "max(p (1-p), 1e-12): PyTorch's binary_cross_entropy and its backward"),
     P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (0.5 * (a >= b) + 0.5 * (a > b),
                                                                             0.5 * (b >= a) + 0.5 * (b > a)),
       doc="max(a, b); at a tie each input gets half the gradient (torch.maximum)"),

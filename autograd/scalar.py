@@ -24,6 +24,7 @@ ADD, SUB, MUL, DIV, NEG, POW = OPS["+"], OPS["-"], OPS["*"], OPS["/"], OPS["neg"
 EXP, LOG, LOG1P, EXPM1, SQRT = OPS["exp"], OPS["log"], OPS["log1p"], OPS["expm1"], OPS["sqrt"]
 SIN, COS, TANH, SIGMOID = OPS["sin"], OPS["cos"], OPS["tanh"], OPS["sigmoid"]
 RELU, ABS, ERF, MAXIMUM, MINIMUM = OPS["relu"], OPS["abs"], OPS["erf"], OPS["maximum"], OPS["minimum"]
+LOGSIGMOID, PRELU = OPS["logsigmoid"], OPS["prelu"]
 
 
 def describe(x: object) -> str:
@@ -196,6 +197,33 @@ class Scalar:
         if beta == 0:
             raise ValueError("softplus: beta must be non-zero")
         return self._unary(op_with("softplus", beta, as_float(threshold, "softplus")))
+
+    def logsigmoid(self):
+        """log(sigmoid(self)), stable for large |self| (``torch.nn.functional.logsigmoid``)."""
+        return self._unary(LOGSIGMOID)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0):
+        """clamp(self, min_val, max_val), gradient 1 strictly inside (``torch.nn.functional.hardtanh``)."""
+        lo, hi = as_float(min_val, "hardtanh"), as_float(max_val, "hardtanh")
+        if not lo < hi:
+            raise ValueError(f"hardtanh: min_val must be below max_val, got {lo} and {hi}")
+        return self._unary(op_with("hardtanh", lo, hi))
+
+    def prelu(self, slope):
+        """self if self > 0 else slope * self; ``slope`` may be a learnable scalar (PReLU)."""
+        return self._binary(PRELU, slope)
+
+    def leaky_relu(self, negative_slope: float = 0.01):
+        """self if self > 0 else negative_slope * self (``torch.nn.functional.leaky_relu``)."""
+        return self._binary(PRELU, as_float(negative_slope, "leaky_relu"))
+
+    def elu(self, alpha: float = 1.0):
+        """self if self > 0 else alpha * (e ** self - 1) (``torch.nn.functional.elu``)."""
+        return self._unary(op_with("elu", as_float(alpha, "elu")))
+
+    def binary_cross_entropy(self, target: float):
+        """-(t log p + (1 - t) log(1 - p)) for p = self in [0, 1], logs clamped at -100 (PyTorch)."""
+        return self._unary(op_with("bce", as_float(target, "binary_cross_entropy")))
 
     def maximum(self, other):
         """max(self, other); tied inputs share the gradient equally (``torch.maximum``)."""

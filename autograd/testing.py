@@ -95,6 +95,11 @@ OPS: dict[str, tuple[int, Callable[..., Any], Callable[..., float] | None]] = {
     "softplus": (1, lambda a: a.softplus(), None),
     "relu": (1, lambda a: a.relu(), lambda a: abs(a)),
     "abs": (1, lambda a: abs(a), lambda a: abs(a)),
+    "logsigmoid": (1, lambda a: a.logsigmoid(), None),
+    "hardtanh": (1, lambda a: a.hardtanh(-1.0, 1.0), lambda a: min(abs(a + 1), abs(a - 1))),
+    "prelu": (2, lambda a, b: a.prelu(b), lambda a, b: abs(a)),
+    "elu": (1, lambda a: a.elu(1.5), lambda a: abs(a)),
+    "bce": (1, lambda a: a.sigmoid().binary_cross_entropy(0.3), None),
     "maximum": (2, lambda a, b: a.maximum(b), lambda a, b: abs(a - b)),
     "minimum": (2, lambda a, b: a.minimum(b), lambda a, b: abs(a - b)),
 }

@@ -36,10 +36,12 @@ from .scalar import (
     EXPM1,
     LOG,
     LOG1P,
+    LOGSIGMOID,
     MAXIMUM,
     MINIMUM,
     MUL,
     NEG,
+    PRELU,
     RELU,
     SIGMOID,
     SIN,
@@ -260,6 +262,8 @@ class Value(Scalar):
     erf = _unary_method(ERF)
     maximum = _binary_method(MAXIMUM)
     minimum = _binary_method(MINIMUM)
+    logsigmoid = _unary_method(LOGSIGMOID)
+    prelu = _binary_method(PRELU)
 
 
 for _name, _fn in list(vars(Value).items()):

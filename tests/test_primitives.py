@@ -64,6 +64,18 @@ TEST_TABLE: dict[str, Row] = {
     "softplus": Row(lambda x, b, t: x.softplus(b, t), [floats_in(-30, 30)], _softplus_ref,
                     params=st.tuples(st.sampled_from([0.5, 1.0, 2.0]), st.sampled_from([5.0, 20.0])),
                     kink=None),
+    "logsigmoid": Row(lambda x: x.logsigmoid(), [floats_in(-50, 50)],
+                      lambda x: -math.log1p(math.exp(-x)) if x > 0 else x - math.log1p(math.exp(x))),
+    "hardtanh": Row(lambda x, lo, hi: x.hardtanh(lo, hi), [R], lambda x, lo, hi: min(max(x, lo), hi),
+                    params=st.sampled_from([(-1.0, 1.0), (0.0, 6.0), (-2.5, 0.5)]),
+                    kink=None),
+    "prelu": Row(lambda x, a: x.prelu(a), [R, floats_in(-1, 1)], lambda x, a: x if x > 0 else a * x,
+                 kink=lambda x, a: abs(x)),
+    "elu": Row(lambda x, alpha: x.elu(alpha), [R], lambda x, a: x if x > 0 else a * (math.exp(x) - 1),
+               params=st.tuples(st.sampled_from([1.0, 0.5, 2.0])), kink=lambda x: abs(x)),
+    "bce": Row(lambda p, y: p.binary_cross_entropy(y), [floats_in(0.001, 0.999)],
+               lambda p, y: -(y * math.log(p) + (1 - y) * math.log(1 - p)),
+               params=st.tuples(st.sampled_from([0.0, 1.0, 0.25]))),
     "maximum": Row(lambda a, b: a.maximum(b), [R, R], max, kink=lambda a, b: abs(a - b)),
     "minimum": Row(lambda a, b: a.minimum(b), [R, R], min, kink=lambda a, b: abs(a - b)),
 }
@@ -87,6 +99,8 @@ def _draw(data, name):
     if name == "softplus":  # the switch to the linear branch is a (tiny) jump
         beta, threshold = params
         assume(abs(beta * inputs[0] - threshold) > 1e-3)
+    if name == "hardtanh":
+        assume(min(abs(inputs[0] - p) for p in params) > 1e-3)
     f = (lambda *xs: row.call(*xs, *params)) if params else row.call
     return row, params, inputs, f
 
@@ -184,6 +198,33 @@ def test_sigmoid_is_stable_at_large_magnitudes():
     assert Value(-1000.0).sigmoid().data == 0.0
     assert Value(1000.0).sigmoid().data == 1.0
     assert _grads(lambda x: x.sigmoid(), -1000.0) == [0.0]
+
+
+def test_hardtanh_gradient_is_zero_at_the_corners():
+    assert _grads(lambda x: x.hardtanh(-1.0, 1.0), 1.0) == [0.0]
+    assert _grads(lambda x: x.hardtanh(-1.0, 1.0), -1.0) == [0.0]
+    assert _grads(lambda x: x.hardtanh(-1.0, 1.0), 0.999) == [1.0]
+
+
+def test_prelu_and_elu_take_the_negative_branch_at_zero():
+    assert _grads(lambda x, a: x.prelu(a), 0.0, 0.25) == [0.25, 0.0]
+    assert _grads(lambda x: x.leaky_relu(0.1), 0.0) == [0.1]
+    assert _grads(lambda x: x.elu(2.0), 0.0) == [2.0]
+    assert _grads(lambda x: x.elu(2.0), 1000.0) == [1.0]
+
+
+def test_binary_cross_entropy_clamps_like_pytorch():
+    assert Value(0.0).binary_cross_entropy(1.0).data == 100.0
+    assert Value(1.0).binary_cross_entropy(0.0).data == 100.0
+    assert Value(0.0).binary_cross_entropy(0.0).data == 0.0
+    assert _grads(lambda p: p.binary_cross_entropy(1.0), 0.0) == [-1e12]
+    with pytest.raises(ValueError, match="needs 0 <= p <= 1"):
+        Value(1.5).binary_cross_entropy(1.0)
+
+
+def test_logsigmoid_is_stable():
+    assert Value(-1000.0).logsigmoid().data == -1000.0
+    assert Value(1000.0).logsigmoid().data == 0.0
 
 
 def test_ops_are_labelled_as_in_micrograd():
