@@ -21,6 +21,7 @@ demo: setup
 bench: setup
 	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_mlp.py
 
 lint: setup
 	$(PY) -m ruff check autograd nn viz tests benchmarks

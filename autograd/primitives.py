@@ -151,6 +151,11 @@ def _d_elu(m, out, x, alpha):
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+# PyTorch's binary_cross_entropy_backward divides by max(p (1 - p), EPSILON) with EPSILON = 1e-12
+# held as a float32, which is this double: the float32 nearest to 1e-12.
+_BCE_EPS = 9.999999960041972e-13
+# PyTorch's hardsigmoid_backward multiplies by 1.0f / 6.0f: the float32 nearest to 1/6.
+_F32_SIXTH = 0.1666666716337204
 
 P = Primitive
 # fmt: off
@@ -221,6 +226,10 @@ TABLE: tuple[Primitive, ...] = (
       params=("min_val", "max_val"),
       doc="clamp(x, lo, hi); d/dx = 1 strictly inside (lo, hi), 0 at and beyond the corners "
           "(PyTorch's hardtanh_backward)"),
+    P("hardsigmoid", 1, lambda m, x: m.minimum(m.maximum(x + 3.0, 0.0), 6.0) / 6.0,
+                                                    lambda m, out, x: ((x > -3.0) * (x < 3.0) * _F32_SIXTH,),
+      doc="relu6(x + 3) / 6 (PyTorch's Hardsigmoid); d/dx = 1/6 strictly inside (-3, 3), else 0. "
+          "PyTorch's backward multiplies by 1.0f/6.0f, a float32 sixth, also for float64: so do we"),
     P("prelu",  2, lambda m, x, a: m.where(x > 0, x, a * x),
                                                     lambda m, out, x, a: ((x > 0) * 1.0 + (x <= 0) * a,
                                                                           (x <= 0) * x),
@@ -232,11 +241,11 @@ TABLE: tuple[Primitive, ...] = (
       doc="x if x > 0 else alpha (e^x - 1) (PyTorch's ELU; expm1 for accuracy near 0)"),
     P("bce",    1, lambda m, p, y: -(y * m.clamped_log(p) + (1.0 - y) * m.clamped_log(1.0 - p)),
                                                     lambda m, out, p, y: ((p - y) / m.maximum(p * (1.0 - p),
-                                                                                              1e-12),),
+                                                                                              _BCE_EPS),),
       params=("target",),
       domain=lambda p, y: 0 <= p <= 1, domain_text="binary cross-entropy needs 0 <= p <= 1",
       doc="-(y log p + (1-y) log(1-p)), each log clamped at -100, and d/dp = (p - y) / "
-          "max(p (1-p), 1e-12): PyTorch's binary_cross_entropy and its backward"),
+          "max(p (1-p), eps): PyTorch's binary_cross_entropy and its backward"),
     P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (0.5 * (a >= b) + 0.5 * (a > b),
                                                                             0.5 * (b >= a) + 0.5 * (b > a)),
       doc="max(a, b); at a tie each input gets half the gradient (torch.maximum)"),

@@ -209,6 +209,10 @@ class Scalar:
             raise ValueError(f"hardtanh: min_val must be below max_val, got {lo} and {hi}")
         return self._unary(op_with("hardtanh", lo, hi))
 
+    def hardsigmoid(self):
+        """relu6(self + 3) / 6, PyTorch's ``Hardsigmoid`` (slope 1/6 on (-3, 3))."""
+        return self._unary(OPS["hardsigmoid"])
+
     def prelu(self, slope):
         """self if self > 0 else slope * self; ``slope`` may be a learnable scalar (PReLU)."""
         return self._binary(PRELU, slope)

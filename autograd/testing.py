@@ -97,6 +97,7 @@ OPS: dict[str, tuple[int, Callable[..., Any], Callable[..., float] | None]] = {
     "abs": (1, lambda a: abs(a), lambda a: abs(a)),
     "logsigmoid": (1, lambda a: a.logsigmoid(), None),
     "hardtanh": (1, lambda a: a.hardtanh(-1.0, 1.0), lambda a: min(abs(a + 1), abs(a - 1))),
+    "hardsigmoid": (1, lambda a: (a * 4.0).hardsigmoid(), lambda a: min(abs(4 * a + 3), abs(4 * a - 3))),
     "prelu": (2, lambda a, b: a.prelu(b), lambda a, b: abs(a)),
     "elu": (1, lambda a: a.elu(1.5), lambda a: abs(a)),
     "bce": (1, lambda a: a.sigmoid().binary_cross_entropy(0.3), None),
