@@ -5,7 +5,9 @@ Build expressions from ``Value`` s; call ``backward()`` on the result and read
 (``autograd.primitives.TABLE``) that gives its forward function and its
 local partial derivatives; reverse mode, forward mode (``jvp``, ``Dual``,
 ``forward_tangents``) and gradients of gradients (``grad(...,
-create_graph=True)``) all read that table.
+create_graph=True)``) all read that table. ``trace`` records a function's
+graph once as a ``Tape`` that replays forward and backward on numpy batches,
+with the same table.
 """
 
 from .errors import (
@@ -22,12 +24,15 @@ from .graph import topological_order
 from .modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .primitives import PRIMITIVES, TABLE, Primitive
 from .reverse import RuleError, backward, grad
-from .value import Value
+from .trace import BranchError, Decision, Step, Tape, TapeCache, TracedFloat, TraceError, trace
+from .value import Value, apply
 
 __all__ = [
     "PRIMITIVES",
     "TABLE",
     "AnomalyError",
+    "BranchError",
+    "Decision",
     "DivisionByZero",
     "DomainError",
     "Dual",
@@ -36,7 +41,13 @@ __all__ = [
     "OpError",
     "Primitive",
     "RuleError",
+    "Step",
+    "Tape",
+    "TapeCache",
+    "TraceError",
+    "TracedFloat",
     "Value",
+    "apply",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -51,4 +62,5 @@ __all__ = [
     "no_grad",
     "numeric_gradient",
     "topological_order",
+    "trace",
 ]

@@ -14,10 +14,14 @@ d out / d x_i, so one rule serves every mode of differentiation:
 Both functions take a *backend* ``m`` first: a namespace of elementary
 functions (``m.exp``, ``m.log``, ...). ``FLOATS`` evaluates them on Python
 floats (the ordinary engine); ``VALUES`` builds graph nodes (used by
-``grad(..., create_graph=True)``); an array backend can evaluate the very same
-rows on numpy arrays. That is why rules are written without ``if`` on their
-inputs: a kink is expressed as ``(x > 0) * 1.0``, which is a number for floats,
-a number for ``Value`` comparisons and a mask for arrays.
+``grad(..., create_graph=True)``); ``ARRAYS`` evaluates the very same rows on
+numpy arrays, one element per sample (used to replay a traced tape,
+``autograd.trace``). That is why rules, and the domain predicates, are written
+without ``if``, ``and``, ``or`` or chained comparisons on their inputs: a kink
+is expressed as ``(x > 0) * 1.0`` and a domain as ``(0 <= p) & (p <= 1)``,
+which give a number (or a bool) for floats, a number for ``Value`` comparisons
+and a mask for arrays. Constant parameters are plain numbers in every
+backend, so an ``if`` on a parameter is fine.
 
 Partials receive the op's output ``out`` as well as its inputs, so ``exp``,
 ``tanh``, ``sigmoid`` and ``sqrt`` reuse it instead of recomputing.
@@ -38,6 +42,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from .errors import DivisionByZero, DomainError, OpError
 
@@ -99,8 +105,51 @@ class _Values:
     where = _Floats.where
 
 
+def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
+    """The float formula elementwise; exp(-x) overflowing to inf gives 0, as for floats."""
+    with np.errstate(over="ignore"):  # the overflow is the intended limit, not an error
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _clamped_log_arrays(x: np.ndarray) -> np.ndarray:
+    """max(log x, -100), and -100 where x = 0, elementwise (``_Floats.clamped_log``)."""
+    positive = x > 0
+    return np.where(positive, np.maximum(np.log(np.where(positive, x, 1.0)), -100.0), -100.0)
+
+
+# numpy has no erf (scipy has one, but the engine does not depend on scipy): math.erf is
+# mapped over the elements one Python call at a time. This is the slow path of ARRAYS.
+_erf_objects = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_arrays(x: np.ndarray) -> np.ndarray:
+    """math.erf on every element: exact as for floats, about 100x slower than np.exp."""
+    return np.asarray(_erf_objects(x), dtype=float)
+
+
+class _Arrays:
+    """Elementary functions on numpy float64 arrays, elementwise; rows of a replayed tape use them."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tanh = staticmethod(np.tanh)
+    erf = staticmethod(_erf_arrays)
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    pow = staticmethod(np.power)
+    sigmoid = staticmethod(_sigmoid_arrays)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    clamped_log = staticmethod(_clamped_log_arrays)
+    where = staticmethod(np.where)
+
+
 FLOATS = _Floats
 VALUES = _Values
+ARRAYS = _Arrays
 
 # --------------------------------------------------------------------------- rows
 
@@ -111,8 +160,10 @@ class Primitive:
 
     ``forward(m, *inputs, *params)`` returns the output; ``partials(m, out,
     *inputs, *params)`` returns one partial derivative per input. ``domain``
-    is an optional predicate on the float inputs and params, checked before
-    the forward function runs; ``domain_text`` is how an error states it.
+    is an optional predicate on the inputs and params, checked before the
+    forward function runs; ``domain_text`` is how an error states it. It is
+    written with ``&`` and ``|``, so that it gives a bool for floats and a
+    mask (one bool per sample) for arrays.
     """
 
     name: str
@@ -176,7 +227,7 @@ TABLE: tuple[Primitive, ...] = (
       doc="-x"),
     P("**",    1, lambda m, x, c: m.pow(x, c),      _d_pow_const,
       params=("exponent",),
-      domain=lambda x, c: (x != 0 or c >= 0) and (x >= 0 or float(c).is_integer()),
+      domain=lambda x, c: ((x != 0) | (c >= 0)) & ((x >= 0) | float(c).is_integer()),
       domain_text="0 ** c needs c >= 0, and a negative base needs an integer exponent",
       doc="x ** c with a constant exponent c (drawn as '**2'); the exponent gets no gradient"),
     P("pow",   2, lambda m, x, y: m.pow(x, y),      lambda m, out, x, y: (y * m.pow(x, y - 1),
@@ -243,7 +294,8 @@ TABLE: tuple[Primitive, ...] = (
                                                     lambda m, out, p, y: ((p - y) / m.maximum(p * (1.0 - p),
                                                                                               _BCE_EPS),),
       params=("target",),
-      domain=lambda p, y: 0 <= p <= 1, domain_text="binary cross-entropy needs 0 <= p <= 1",
+      domain=lambda p, y: (0 <= p) & (p <= 1),
+      domain_text="binary cross-entropy needs 0 <= p <= 1",
       doc="-(y log p + (1-y) log(1-p)), each log clamped at -100, and d/dp = (p - y) / "
           "max(p (1-p), eps): PyTorch's binary_cross_entropy and its backward"),
     P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (0.5 * (a >= b) + 0.5 * (a > b),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import AnomalyError
-from .primitives import FLOATS, OPS, Op
+from .primitives import FLOATS, OPS, PRIMITIVES, Op, Primitive, op_with
 from .scalar import (
     ABS,
     ADD,
@@ -144,18 +144,38 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
     return method
 
 
-_METHODS: dict[tuple, Callable] = {}
-
-
 def _method(op: Op, factory: Callable[[Op], Callable]) -> Callable:
-    """The method ``factory`` builds for ``op``, made once per op (parameterised ops included)."""
-    key = (op, op.params, factory)
-    method = _METHODS.get(key)
+    """The method ``factory`` builds for ``op``, made once and kept on the ``Op`` itself."""
+    methods = op.__dict__.setdefault("methods", {})
+    method = methods.get(factory)
     if method is None:
-        if len(_METHODS) > 4096:  # exponents drawn at random would grow it without bound
-            _METHODS.clear()
-        method = _METHODS[key] = factory(op)
+        method = methods[factory] = factory(op)
     return method
+
+
+def apply(op: Primitive | Op | str, *inputs: Any, params: tuple = ()) -> Value:
+    """One node made by ``op`` from ``inputs``: a row of the table (by name) or a row of your own.
+
+    ``apply("sin", x)`` is ``x.sin()``; ``apply(my_row, x, y)`` evaluates a
+    ``Primitive`` you declared (its forward and partials, as in the table), so
+    that backward, forward mode and ``create_graph`` all use your rule.
+    ``params`` are the row's constant parameters. Numbers become constant leaves.
+    """
+    if isinstance(op, Primitive):
+        op = Op(op, tuple(params))
+    elif isinstance(op, str) and not isinstance(op, Op):
+        if op not in PRIMITIVES:
+            raise ValueError(f"apply: no primitive named {op!r}; known: {sorted(PRIMITIVES)}")
+        op = op_with(op, *params) if PRIMITIVES[op].params else OPS[op]
+    elif not isinstance(op, Op):
+        raise TypeError(f"apply: expected a Primitive, an Op or a name, got {describe(op)}")
+    arity = op.prim.arity
+    if len(inputs) != arity or arity not in (1, 2):
+        raise TypeError(f"apply: {op!r} takes {arity} input(s), got {len(inputs)}")
+    first = inputs[0] if type(inputs[0]) is Value else _lift(inputs[0], op)
+    if first is NotImplemented:
+        raise TypeError(f"apply: unsupported operand {describe(inputs[0])}")
+    return _method(op, _unary_method)(first) if arity == 1 else _method(op, _binary_method)(first, inputs[1])
 
 
 class Value(Scalar):

@@ -18,23 +18,20 @@ def _size(out: Any) -> int:
     return 0
 
 
-def _own_count(m: Module) -> int:
-    return sum(1 for _ in m._own_parameters())
-
-
 def summary(model: Module, input_size: int, file: Any = None) -> dict[str, Any]:
-    """Run one sample of ``input_size`` zeros through ``model`` and print each layer it called.
+    """Run one sample of ``input_size`` zeros through ``model`` and print a row per layer.
 
-    A row per module that holds parameters itself or has no children (a
-    ``Linear``, a ``Neuron``, an activation), in call order, with its dotted
-    name, type, output size and number of parameters. Returns
+    The rows are the model's direct children (the layers of an ``MLP`` or a
+    ``Sequential``), in the order they were called, each with its dotted name,
+    type, output size and number of parameters (everything below it). A model
+    without children is its own single row. Returns
     ``{"layers": [(name, type, output size, parameters), ...], "total_params": n}``.
     """
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
     if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
         raise ValueError(f"summary: input_size must be a positive integer, got {input_size!r}")
-    names = {id(m): name for name, m in model.named_modules()}
+    children = {id(m): name for name, m in model.named_children()}
     log: list = []
     module_state._call_log = log
     try:
@@ -45,16 +42,11 @@ def summary(model: Module, input_size: int, file: Any = None) -> dict[str, Any]:
     rows = []
     seen: set[int] = set()
     for m, out in log:
-        if id(m) in seen or m is model:
-            continue
-        leafish = not list(m.children())
-        if leafish or _own_count(m):
+        if id(m) in children and id(m) not in seen:
             seen.add(id(m))
-            rows.append((names.get(id(m), "?"), type(m).__name__, _size(out), _own_count(m)
-                         if not leafish else m.num_parameters()))
-    if not rows:  # a model with no submodules (a lone Neuron) is its own row
-        rows.append(("", type(model).__name__, _size(log[-1][1]) if log else 0,
-                     model.num_parameters()))
+            rows.append((children[id(m)], type(m).__name__, _size(out), m.num_parameters()))
+    if not rows:  # a model without children (a lone Neuron or Linear) is its own row
+        rows.append(("", type(model).__name__, _size(log[-1][1]), model.num_parameters()))
     total = model.num_parameters()
     width = max([len("layer")] + [len(r[0]) for r in rows])
     lines = [f"{'layer':<{width}}  {'type':<14} {'output':>7} {'params':>7}",

@@ -5,6 +5,11 @@ One *epoch* is a pass over the whole training set; it is cut into
 *iteration* is one batch: forward pass, loss, ``backward()``, optimizer
 step. So an epoch has ceil(n / batch_size) iterations; ``batch_size=None``
 means full-batch gradient descent (one iteration per epoch).
+
+``fit(..., compiled=True)`` computes the same iterations through tapes
+(``autograd.trace``): the model and the loss of one sample are traced once
+and replayed on each batch as numpy arrays, so an epoch costs a few numpy
+calls per layer instead of thousands of Python objects per sample.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autograd import OpError, Value
+import numpy as np
+
+from autograd import OpError, TapeCache, Value
 
 from .data import DataLoader
 from .module import Module
 from .optim.lr_scheduler import ReduceLROnPlateau
+from .regularization import BatchNorm1d, Dropout
 
 
 class NonFiniteLossError(ArithmeticError):
@@ -49,6 +57,7 @@ def fit(
     shuffle: bool = False,
     generator: Any = None,
     progress: bool = True,
+    compiled: bool = False,
 ) -> dict[str, list[float]]:
     """Train ``model`` and return the history: per-epoch ``loss``, ``lr`` and each metric.
 
@@ -61,6 +70,17 @@ def fit(
     ``f(predictions, targets)`` over the epoch's samples. If the loss becomes
     non-finite, training stops before applying that step and
     ``NonFiniteLossError`` says where (its ``history`` holds what was done).
+
+    ``compiled=True`` trains through tapes (``autograd.TapeCache``): the same
+    losses, gradients and steps to rounding, much faster on many samples. It
+    needs a loss that is the mean or the sum of per-sample losses (every loss
+    of ``nn`` with reduction 'mean' or 'sum') and a model without
+    ``Dropout``/``BatchNorm1d`` in training mode. Targets with at most 16
+    distinct values (class labels) are constants of one tape each; other
+    targets are inputs of the tape, so the loss must accept Value targets
+    (``mse_loss``, ``l1_loss``, ``huber_loss``, ``smooth_l1_loss`` and
+    ``binary_cross_entropy_with_logits`` do). Metrics get the predictions as
+    new leaf Values.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -73,6 +93,7 @@ def fit(
         loader = DataLoader(X, y, batch_size=batch_size or len(X), shuffle=shuffle,
                             generator=generator)
     metrics = dict(metrics or {})
+    step = _CompiledStep(model, loss_fn, loader.y) if compiled else None
     history: dict[str, list[float]] = {"loss": [], "lr": [], **{name: [] for name in metrics}}
     bar = _progress(epochs, progress)
     try:
@@ -82,10 +103,13 @@ def fit(
             all_targets: list = []
             for i, (xb, yb) in enumerate(loader, start=1):
                 try:
-                    preds = [model(x) for x in xb]
-                    loss = loss_fn(preds, list(yb))
-                    if regularization is not None:
-                        loss = loss + regularization()
+                    if step is not None:
+                        preds, loss = step(xb, yb, regularization, bool(metrics))
+                    else:
+                        preds = [model(x) for x in xb]
+                        loss = loss_fn(preds, list(yb))
+                        if regularization is not None:
+                            loss = loss + regularization()
                 except OpError as exc:  # the engine refused to overflow: same story, said sooner
                     raise NonFiniteLossError(
                         f"fit: the loss could not be computed at epoch {epoch}, iteration {i} "
@@ -126,6 +150,126 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+class _CompiledLoss:
+    """A batch loss computed on tapes: ``data`` and ``backward()``, all ``fit`` needs of a Value."""
+
+    def __init__(self, data: float, parts: list, extra: Value | None) -> None:
+        self.data, self._parts, self._extra = data, parts, extra
+
+    def backward(self) -> None:
+        for cache, seed in self._parts:
+            cache.backward(seed)
+        if self._extra is not None:
+            self._extra.backward()
+
+
+class _CompiledStep:
+    """``fit(compiled=True)``: the loss of one sample traced (a ``TapeCache``), replayed per batch.
+
+    The batch loss is reduce_s loss_fn([model(x_s)], [y_s]) with reduce the
+    mean or the sum, which holds for every loss of ``nn`` and is checked on
+    the first batch against ``loss_fn`` on the whole (first few) samples.
+    """
+
+    MAX_LABELS = 16
+
+    def __init__(self, model: Module, loss_fn: Callable, targets: Sequence) -> None:
+        for m in model.modules():
+            if m.training and (isinstance(m, BatchNorm1d)
+                               or (isinstance(m, Dropout) and m.p > 0)):
+                raise ValueError(
+                    f"fit(compiled=True): {type(m).__name__} in training mode draws random masks "
+                    "or mixes the samples of a batch, which one traced sample cannot replay; "
+                    "train with compiled=False"
+                )
+        self.model, self.loss_fn = model, loss_fn
+        self.labels = len({_key(t) for t in targets}) <= self.MAX_LABELS
+        self.list_targets = isinstance(targets[0], (list, tuple))
+        self.caches: dict[Any, TapeCache] = {}
+        self.reduction: str | None = getattr(loss_fn, "reduction", None)
+        self.width: int | None = None  # outputs per sample (None: the model returns one Value)
+
+    def _function(self, label: Any, d: int, numbers: bool) -> Callable:
+        def f(*cols):
+            x = cols[0] if numbers else list(cols[:d])
+            if label is _COLUMNS:
+                y = list(cols[d:]) if self.list_targets else cols[d]
+            else:
+                y = list(label) if isinstance(label, tuple) else label
+            out = self.model(x)
+            self.width = len(out) if isinstance(out, (list, tuple)) else None
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            return [self.loss_fn([out], [y]), *outs]
+
+        return f
+
+    def __call__(self, xb: Sequence, yb: Sequence, regularization: Callable | None,
+                 want_preds: bool) -> tuple[list, _CompiledLoss]:
+        X = np.asarray(xb, dtype=float)
+        numbers = X.ndim == 1
+        X = X.reshape(len(xb), -1)
+        n, d = X.shape
+        if self.labels:
+            groups: dict[Any, list[int]] = {}
+            for s, t in enumerate(yb):
+                groups.setdefault(_key(t), []).append(s)
+            work = [(label, np.array(rows), X[rows]) for label, rows in groups.items()]
+        else:
+            Y = np.asarray(yb, dtype=float).reshape(n, -1)
+            work = [(_COLUMNS, np.arange(n), np.hstack([X, Y]))]
+        values = None
+        parts = []
+        for label, rows, data in work:
+            cache = self.caches.get(label)
+            if cache is None:
+                cache = self.caches[label] = TapeCache(self._function(label, d, numbers))
+            out = cache.forward(data).reshape(len(rows), -1)
+            if values is None:
+                values = np.empty((n, out.shape[1]))
+            values[rows] = out
+            parts.append((cache, rows))
+        losses = values[:, 0]
+        if self.reduction is None and n >= 2:
+            self.reduction = self._find_reduction(xb, yb, losses)
+        mean = self.reduction != "sum"
+        total = float(np.sum(losses))
+        if mean and n > 1:
+            total /= n  # as the losses of nn do: (l_1 + ... + l_n) / n
+        seed = np.zeros(values.shape[1])
+        seed[0] = 1.0 / n if mean and n > 1 else 1.0
+        extra = regularization() if regularization is not None else None
+        if extra is not None:
+            total += extra.data
+        loss = _CompiledLoss(total, [(cache, seed) for cache, _ in parts], extra)
+        preds: list = []
+        if want_preds:
+            outs = values[:, 1:].tolist()
+            preds = ([Value(row[0]) for row in outs] if self.width is None
+                     else [[Value(v) for v in row] for row in outs])
+        return preds, loss
+
+    def _find_reduction(self, xb: Sequence, yb: Sequence, losses: np.ndarray) -> str:
+        """'mean' or 'sum': how loss_fn reduces, from the scalar engine on the first samples."""
+        m = min(len(xb), 3)
+        reference = self.loss_fn([self.model(x) for x in xb[:m]], list(yb[:m])).data
+        total = float(np.sum(losses[:m]))
+        for name, value in (("mean", total / m), ("sum", total)):
+            if abs(reference - value) <= 1e-9 * (1.0 + abs(reference)):
+                return name
+        raise ValueError(
+            "fit(compiled=True): the loss of a batch must be the mean or the sum of the losses "
+            f"of its samples; loss_fn gives {reference!r} for {m} samples whose own losses add "
+            f"up to {total!r}"
+        )
+
+
+_COLUMNS = object()  # the group of a TapeCache whose targets are inputs of the tape
+
+
+def _key(target: Any) -> Any:
+    return tuple(target) if isinstance(target, (list, tuple)) else target
 
 
 def accuracy(predictions: list, targets: list, threshold: float | None = None) -> float:

@@ -132,6 +132,12 @@ def test_summary_of_a_3_3_2_2_stack():
     assert "total parameters: 26" in out.getvalue()
     mlp = nn.summary(nn.MLP(2, [16, 16, 1]), 2, file=io.StringIO())
     assert mlp["total_params"] == 337
+    assert [(n, o, p) for n, _, o, p in mlp["layers"]] == [
+        ("layers.0", 16, 48), ("layers.1", 16, 272), ("layers.2", 1, 17)]
+    same = nn.summary(nn.MLP(3, [3, 2, 2]), 3, file=io.StringIO())
+    assert [row[3] for row in same["layers"]] == [12, 8, 6]
+    lone = nn.summary(nn.Linear(3, 2), 3, file=io.StringIO())
+    assert lone["layers"] == [("", "Linear", 2, 8)]
 
 
 def test_save_load_round_trips_bit_exactly(tmp_path):

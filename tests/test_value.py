@@ -208,3 +208,26 @@ def test_drawing_code_written_for_micrograd_runs():
     build(y)
     labels = [str(id(n)) + n._op for n in nodes if n._op]
     assert len(nodes) == 6 and len(edges) == 5 and len(labels) == 3  # x, 2, *, 1, +, relu
+
+
+def test_apply_runs_table_rows_and_rows_of_your_own():
+    from autograd import Primitive, apply, hessian
+
+    x = Value(0.5)
+    assert apply("sin", x).data == x.sin().data
+    assert apply("softplus", x, params=(2.0, 20.0)).data == x.softplus(2.0, 20.0).data
+    swish = Primitive(
+        "swish", 1, lambda m, v: v * m.sigmoid(v),
+        lambda m, out, v: (m.sigmoid(v) + out * (1 - m.sigmoid(v)),),
+    )
+    y = apply(swish, x)
+    assert y.op == "swish" and y._prev == (x,)
+    composed = x * x.sigmoid()
+    assert y.data == composed.data
+    assert grad(y, [x])[0] == pytest.approx(grad(composed, [x])[0], rel=1e-15)
+    assert hessian(lambda v: apply(swish, v), [0.5]) == pytest.approx(
+        hessian(lambda v: v * v.sigmoid(), [0.5]), rel=1e-12)
+    with pytest.raises(ValueError, match="no primitive named 'nope'"):
+        apply("nope", x)
+    with pytest.raises(TypeError, match="takes 1 input"):
+        apply(swish, x, x)

@@ -1,1 +1,18 @@
-"""Computation-graph drawing (in progress: see the viz issue)."""
+"""Drawing computation graphs: DOT and SVG with Graphviz, a backward stepper, plots.
+
+- ``draw_graph(root, ...)``: a ``graphviz.Digraph`` of everything ``root``
+  depends on, deterministic, grouped by module, collapsible, coloured by gradient.
+- ``render(root, path, format="svg")``: write it to a file (svg, png, pdf, dot).
+- ``step_backward(root)``: the reverse sweep one chain-rule step at a time, as a
+  self-contained HTML page (``.to_html(path)``) that also displays in Jupyter;
+  ``step_forward(root, seeds)`` does the same for tangents flowing forward.
+- ``viz.plots``: loss curves, decision boundaries, activations, loss surfaces
+  (matplotlib, from the ``notebook`` extra).
+- ``python -m viz "tanh(x*w + b)" x=0.5 w=-3 b=2 --backward -o graph.svg``.
+"""
+
+from .dot import GraphvizNotFoundError
+from .graph import draw_graph, render
+from .stepper import Stepper, step_backward, step_forward
+
+__all__ = ["GraphvizNotFoundError", "Stepper", "draw_graph", "render", "step_backward", "step_forward"]

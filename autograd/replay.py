@@ -1,0 +1,697 @@
+"""Replaying a traced tape on numpy arrays: one row of the primitive table per step, all samples at once.
+
+A tape (``autograd.trace``) numbers the nodes of a recorded graph: inputs,
+parameters (every leaf that is not an input, read afresh at each replay) and
+one node per primitive step. Replaying it on a batch holds, for every node,
+an array with its value for each sample, and evaluates each step's row of the
+primitive table with the ``ARRAYS`` backend, as the scalar engine does one
+sample at a time:
+
+- forward:   v_out  = forward(ARRAYS, v_1, ..., v_k)       elementwise over samples
+- backward:  g_i   += d_i(v_out, v_1, ..., v_k) * g_out     elementwise, d_i from the row
+
+A parameter p has one value for all samples, so its gradient is summed over
+the batch: dL/dp = sum_s d_p(s) * g_out(s).
+
+A *plan* says how the steps run. Plain (``fuse=False``): one numpy call per
+step, in tape order. Fused (the default), two speed tricks turn a layer of
+neurons into a few numpy calls:
+
+- grouping: steps of the same op whose inputs are ready at the same depth run
+  as one call on a 2-D array, one row per step (a layer's 16 ReLUs are one
+  ``np.maximum``);
+- linear forms: a sum b + w_1 x_1 + ... + w_p x_p of parameter-times-value
+  products (a neuron) becomes a row of one matrix product W @ X + b, shared
+  by the neurons that read the same x's. The terms are then added in another
+  order, so such a sum can differ from the scalar engine's in the last bits.
+
+Every node lives in a row of a *block*, a 2-D array with one column per
+sample: block 0 holds the inputs, block 1 the parameters (a single column:
+the same for every sample, as is any node that depends on no input), and each
+plan item writes one new block.
+
+Checks mirror the scalar engine's: a row's domain predicate is evaluated on
+the arrays (``DomainError`` naming the op and the first offending sample's
+inputs), a finite input giving a non-finite output is ``NumericOverflow``, an
+infinite derivative raises in backward, and each recorded branch decision is
+re-evaluated per sample (``BranchError``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import DivisionByZero, DomainError, NumericOverflow, OpError
+from .primitives import ARRAYS, PRIMITIVES, Op
+
+__all__ = ["BranchError", "Decision", "Plan", "TraceError"]
+
+
+class TraceError(RuntimeError):
+    """``f`` cannot be traced faithfully: its tape would not compute what ``f`` computes."""
+
+
+class BranchError(TraceError):
+    """A sample (or a changed parameter) would take another branch than the one the tape recorded."""
+
+
+# --------------------------------------------------------------------------- expressions
+
+# A value read from a node while tracing (``v.data``) may go through a little arithmetic
+# before it is compared or turned back into a constant. It is kept as a postfix program:
+# ("node", i) and ("const", c) push a value, ("neg",), ("abs",) apply to the top one, and
+# ("add",), ("sub",), ("mul",), ("div",), ("pow",) combine the top two.
+UNARY: dict[str, tuple[Callable, str]] = {"neg": (np.negative, "-{}"), "abs": (np.abs, "abs({})")}
+BINARY: dict[str, tuple[Callable, str]] = {
+    "add": (np.add, "+"), "sub": (np.subtract, "-"), "mul": (np.multiply, "*"),
+    "div": (np.true_divide, "/"), "pow": (np.power, "**"),
+}
+COMPARISONS: dict[str, Callable] = {
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "==": np.equal, "!=": np.not_equal,
+}
+
+
+def prog_nodes(prog: Sequence[tuple]) -> list:
+    """The nodes an expression reads."""
+    return [tok[1] for tok in prog if tok[0] == "node"]
+
+
+def prog_text(prog: Sequence[tuple], name: Callable[[Any], str] = lambda i: f"%{i}") -> str:
+    """An expression as it reads: ``abs(%12) < 1.0``'s left side is ``abs(%12)``."""
+    stack: list[str] = []
+    for tok in prog:
+        kind = tok[0]
+        if kind == "node":
+            stack.append(name(tok[1]))
+        elif kind == "const":
+            stack.append(repr(tok[1]))
+        elif kind in UNARY:
+            stack.append(UNARY[kind][1].format(stack.pop()))
+        else:
+            b, a = stack.pop(), stack.pop()
+            stack.append(f"({a} {BINARY[kind][1]} {b})")
+    text = stack.pop()
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def prog_eval(prog: Sequence[tuple], value: Callable[[Any], Any]) -> Any:
+    """Evaluate an expression, ``value(i)`` giving node i's value (a float or an array)."""
+    stack: list[Any] = []
+    for tok in prog:
+        kind = tok[0]
+        if kind == "node":
+            stack.append(value(tok[1]))
+        elif kind == "const":
+            stack.append(tok[1])
+        elif kind in UNARY:
+            stack.append(UNARY[kind][0](stack.pop()))
+        else:
+            b, a = stack.pop(), stack.pop()
+            stack.append(BINARY[kind][0](a, b))
+    return stack.pop()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A branch taken while tracing: ``lhs op rhs`` was ``outcome``, at ``site`` in the user's code.
+
+    ``lhs`` and ``rhs`` are expressions over tape nodes (see ``prog_text``);
+    replay evaluates them for every sample and refuses a sample for which
+    the comparison comes out the other way.
+    """
+
+    lhs: tuple
+    op: str
+    rhs: tuple
+    outcome: bool
+    site: str
+
+    @property
+    def text(self) -> str:
+        return f"{prog_text(self.lhs)} {self.op} {prog_text(self.rhs)}"
+
+    def __str__(self) -> str:
+        return f"{self.text} was {self.outcome}, at {self.site}"
+
+
+# --------------------------------------------------------------------------- a replay in progress
+
+
+class _Run:
+    """One replay: the blocks of values (and, after backward, of gradients) for ``n`` samples."""
+
+    __slots__ = ("block_dep", "blocks", "grads", "n", "rows", "strict")
+
+    def __init__(self, block_dep: list[bool], rows: np.ndarray, strict: bool) -> None:
+        self.block_dep = block_dep
+        self.blocks: list[Any] = [None] * len(block_dep)
+        self.grads: list[Any] = [None] * len(block_dep)
+        self.rows = rows  # the original index of each sample, for error messages
+        self.n = len(rows)
+        self.strict = strict
+
+    def sample(self, s: int) -> int:
+        return int(self.rows[s])
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Go on with the samples in ``mask`` only (those that follow the recorded branches)."""
+        for b, per_sample in enumerate(self.block_dep):
+            if per_sample and self.blocks[b] is not None:
+                self.blocks[b] = self.blocks[b][:, mask]
+        self.rows = self.rows[mask]
+        self.n = len(self.rows)
+
+
+class _Gather:
+    """Rows of some blocks, stacked into one array: a step's operand, or a linear form's x's."""
+
+    __slots__ = ("nograd", "segments", "single")
+
+    def __init__(self, locs: Sequence[tuple[int, int]], block_rows: list[int], nograd: set) -> None:
+        runs: list[tuple[int, list[int]]] = []
+        for block, row in locs:
+            if runs and runs[-1][0] == block:
+                runs[-1][1].append(row)
+            else:
+                runs.append((block, [row]))
+        self.segments = []
+        lo = 0
+        for block, rows in runs:
+            hi = lo + len(rows)
+            if rows == list(range(rows[0], rows[0] + len(rows))):
+                sel: Any = slice(rows[0], rows[-1] + 1)  # a view: no copy
+                unique = True
+                full = rows[0] == 0 and len(rows) == block_rows[block]
+            else:
+                sel = np.array(rows)
+                unique = len(set(rows)) == len(rows)
+                full = False
+            self.segments.append((block, sel, lo, hi, unique, full, block in nograd))
+            lo = hi
+        self.single = len(self.segments) == 1
+        self.nograd = all(seg[6] for seg in self.segments)
+
+    def get(self, blocks: list) -> np.ndarray:
+        if self.single:
+            block, sel = self.segments[0][:2]
+            return blocks[block][sel]
+        return np.concatenate([blocks[seg[0]][seg[1]] for seg in self.segments])
+
+    def add(self, run: _Run, c: np.ndarray, fresh: bool) -> None:
+        """Add the contribution ``c`` (one row per gathered row) into the blocks' gradients."""
+        blocks, grads = run.blocks, run.grads
+        for block, sel, lo, hi, unique, full, nograd in self.segments:
+            if nograd:  # a stop-gradient value: nothing flows back through it
+                continue
+            part = c if self.single else c[lo:hi]
+            target = blocks[block]
+            own = fresh and self.single
+            if part.shape[1] != target.shape[1]:  # a value shared by all samples: sum over them
+                part = part.sum(axis=1, keepdims=True)
+                own = True
+            g = grads[block]
+            if g is None:
+                if full and own and part.shape == target.shape:
+                    grads[block] = part  # a temporary nobody else holds: keep it, skip a copy
+                    continue
+                g = grads[block] = np.zeros(target.shape)
+            if unique:
+                g[sel] += part
+            else:
+                np.add.at(g, sel, part)  # an index array may repeat a row (x * x in one group)
+
+
+def _first_bad(bad: np.ndarray) -> tuple[int, int]:
+    """(row, sample) of the first True in ``bad``, the lowest sample first."""
+    s = int(np.flatnonzero(bad.any(axis=0))[0])
+    return int(np.flatnonzero(bad[:, s])[0]), s
+
+
+def _element(x: Any, j: int, s: int) -> float:
+    a = np.asarray(x, dtype=float)
+    if a.ndim < 2:
+        return float(a.reshape(-1)[0]) if a.size == 1 else float(a.reshape(-1)[s])
+    return float(a[j if a.shape[0] > 1 else 0, s if a.shape[1] > 1 else 0])
+
+
+_FP_ERRORS: dict[str, type[OpError]] = {
+    "divide": DivisionByZero, "overflow": NumericOverflow, "invalid": DomainError,
+}
+
+
+def _fp_error_class(exc: BaseException) -> type[OpError]:
+    return next((cls for word, cls in _FP_ERRORS.items() if word in str(exc)), DomainError)
+
+
+# --------------------------------------------------------------------------- plan items
+
+
+class _Step:
+    """A group of ``k`` steps of one op (with the same parameters): one numpy call forward."""
+
+    __slots__ = ("block", "dep", "domain", "fwd", "k", "members", "op", "operands", "params",
+                 "part", "prim")
+
+    def __init__(self, op: Op, members: list[int], operands: list[_Gather], block: int, dep: bool):
+        self.op, self.prim, self.params = op, op.prim, op.params
+        self.fwd, self.part, self.domain = op.prim.forward, op.prim.partials, op.prim.domain
+        self.members, self.k = members, len(members)
+        self.operands, self.block, self.dep = operands, block, dep
+
+    def forward(self, run: _Run) -> None:
+        xs = [g.get(run.blocks) for g in self.operands]
+        if self.domain is not None:
+            ok = self.domain(*xs, *self.params)
+            if ok is not True and not np.all(ok):
+                raise self._domain_error(xs, ok, run)
+        try:
+            out = self.fwd(ARRAYS, *xs, *self.params)
+        except FloatingPointError:  # numpy flagged inf or nan: an error only if the inputs were finite
+            with np.errstate(all="ignore"):
+                out = self.fwd(ARRAYS, *xs, *self.params)
+            self._check_finite(xs, out, run)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise TraceError(
+                f"op {self.op!r} has no array rule: its forward function failed on numpy arrays "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+        shape = (self.k, run.n if self.dep else 1)
+        if np.shape(out) != shape:
+            out = np.broadcast_to(out, shape)
+        run.blocks[self.block] = out
+
+    def backward(self, run: _Run) -> None:
+        g = run.grads[self.block]
+        if g is None:  # no output depends on these steps
+            return
+        xs = [op.get(run.blocks) for op in self.operands]
+        out = run.blocks[self.block]
+        try:
+            ds = self.part(ARRAYS, out, *xs, *self.params)
+        except FloatingPointError as exc:
+            raise self._backward_error(xs, out, run, exc) from None
+        for gather, d in zip(self.operands, ds):
+            if gather.nograd:
+                continue
+            if type(d) is float and d == 1.0:  # '+' and friends: pass the gradient on unscaled
+                gather.add(run, g, fresh=False)
+            else:
+                gather.add(run, d * g, fresh=True)
+
+    def _domain_error(self, xs: list, ok: Any, run: _Run) -> OpError:
+        bad = ~np.broadcast_to(np.asarray(ok, dtype=bool), (self.k, run.n if self.dep else 1))
+        j, s = _first_bad(bad)
+        where = f"sample {run.sample(s)}" if self.dep else "every sample"
+        inputs = [_element(x, j, s) for x in xs]
+        return self.prim.domain_error(self.op, inputs, f"{self.prim.domain_text} ({where})")
+
+    def _check_finite(self, xs: list, out: Any, run: _Run) -> None:
+        """Raise NumericOverflow where finite inputs gave a non-finite output (as the scalar engine)."""
+        shape = (self.k, run.n if self.dep else 1)
+        finite_in = np.ones(shape, dtype=bool)
+        for x in xs:
+            finite_in &= np.isfinite(x)
+        bad = finite_in & ~np.isfinite(np.broadcast_to(out, shape))
+        if bad.any():
+            j, s = _first_bad(bad)
+            value = _element(out, j, s)
+            raise NumericOverflow(self.op, [_element(x, j, s) for x in xs],
+                                  f"finite inputs gave {value!r} (sample {run.sample(s)})")
+
+    def _backward_error(self, xs: list, out: Any, run: _Run, exc: BaseException) -> OpError:
+        """The error the scalar engine raises for an infinite derivative, naming the sample."""
+        shape = (self.k, run.n if self.dep else 1)
+        with np.errstate(all="ignore"):
+            ds = self.part(ARRAYS, out, *xs, *self.params)
+        bad = np.zeros(shape, dtype=bool)
+        for d in ds:
+            bad |= ~np.isfinite(np.broadcast_to(d, shape))
+        j, s = _first_bad(bad) if bad.any() else (0, 0)
+        return _fp_error_class(exc)(
+            f"backward of {self.op}", [_element(x, j, s) for x in xs],
+            f"the derivative is not finite here (sample {run.sample(s)})",
+        )
+
+
+class _Affine:
+    """``m`` linear forms over the same ``p`` values: out = W @ X (+ b), one matrix product."""
+
+    __slots__ = ("bias", "bias_unique", "block", "label", "unique", "weights", "widx", "xs")
+
+    def __init__(self, xs: _Gather, widx: np.ndarray, bias: np.ndarray | None, block: int,
+                 label: str) -> None:
+        self.xs, self.widx, self.bias, self.block, self.label = xs, widx, bias, block, label
+        flat = widx.ravel()
+        self.weights = flat
+        self.unique = len(set(flat.tolist())) == flat.size
+        self.bias_unique = bias is None or len(set(bias.tolist())) == bias.size
+
+    def forward(self, run: _Run) -> None:
+        p = run.blocks[1][:, 0]
+        x = self.xs.get(run.blocks)
+        out = p[self.widx] @ x
+        if self.bias is not None:
+            out += p[self.bias][:, None]
+        if not math.isfinite(out.sum()):  # one cheap reduction; a non-finite sum means look closer
+            self._check_finite(x, out, run)
+        run.blocks[self.block] = out
+
+    def backward(self, run: _Run) -> None:
+        g = run.grads[self.block]
+        if g is None:
+            return
+        p = run.blocks[1][:, 0]
+        x = self.xs.get(run.blocks)
+        gp = run.grads[1][:, 0]
+        if not self.xs.nograd:
+            self.xs.add(run, p[self.widx].T @ g, fresh=True)
+        dw = (g @ x.T).ravel()
+        if self.unique:
+            gp[self.weights] += dw
+        else:
+            np.add.at(gp, self.weights, dw)
+        if self.bias is not None:
+            db = g.sum(axis=1)
+            if self.bias_unique:
+                gp[self.bias] += db
+            else:
+                np.add.at(gp, self.bias, db)
+
+    def _check_finite(self, x: np.ndarray, out: np.ndarray, run: _Run) -> None:
+        bad = ~np.isfinite(out) & np.isfinite(x).all(axis=0)
+        if bad.any():
+            j, s = _first_bad(bad)
+            raise NumericOverflow(self.label, [float(v) for v in x[:, s]],
+                                  f"finite inputs gave {float(out[j, s])!r} in a sum of products "
+                                  f"(sample {run.sample(s)})")
+
+
+class _Derived:
+    """A stop-gradient value computed from other nodes (``m`` in ``v - m``, for m read as data)."""
+
+    __slots__ = ("block", "dep", "prog", "where")
+
+    def __init__(self, prog: tuple, block: int, dep: bool, where: Callable) -> None:
+        self.prog, self.block, self.dep, self.where = prog, block, dep, where
+
+    def forward(self, run: _Run) -> None:
+        width = run.n if self.dep else 1
+        value = prog_eval(self.prog, lambda i: self.where(run, i))
+        run.blocks[self.block] = np.broadcast_to(np.asarray(value, dtype=float), (width,)).reshape(1, width)
+
+    def backward(self, run: _Run) -> None:
+        pass
+
+
+class _Guard:
+    """Check one recorded branch decision on every sample."""
+
+    __slots__ = ("decision", "dep", "describe", "where")
+
+    def __init__(self, decision: Decision, dep: bool, where: Callable, describe: Callable) -> None:
+        self.decision, self.dep, self.where, self.describe = decision, dep, where, describe
+
+    def forward(self, run: _Run) -> None:
+        d = self.decision
+        lhs = prog_eval(d.lhs, lambda i: self.where(run, i))
+        rhs = prog_eval(d.rhs, lambda i: self.where(run, i))
+        bad = np.broadcast_to(COMPARISONS[d.op](lhs, rhs) != d.outcome, (run.n,))
+        if not bad.any():
+            return
+        if run.strict:
+            raise self._error(run, lhs, rhs, int(np.flatnonzero(bad)[0]))
+        run.keep(~bad)
+
+    def backward(self, run: _Run) -> None:
+        pass
+
+    def _error(self, run: _Run, lhs: Any, rhs: Any, s: int) -> BranchError:
+        d = self.decision
+        if self.dep:
+            who = f"sample {run.sample(s)} takes another branch than the traced one"
+        else:
+            who = "the parameters changed since tracing, and a branch that reads them turned"
+        values = ", ".join(f"{prog_text(prog)} = {_element(v, 0, s)!r}"
+                           for prog, v in ((d.lhs, lhs), (d.rhs, rhs)) if prog_nodes(prog))
+        nodes = dict.fromkeys(prog_nodes(d.lhs) + prog_nodes(d.rhs))
+        where = "; ".join(f"%{i} = {self.describe(i)}" for i in nodes)
+        return BranchError(
+            f"{who}: at {d.site}, {d.text} was {d.outcome} when traced and is {not d.outcome} "
+            f"here ({values}; {where}). Trace again, or use autograd.TapeCache, which keeps "
+            "one tape per branch"
+        )
+
+
+# --------------------------------------------------------------------------- linear forms
+
+
+@dataclass
+class _Form:
+    """root = bias + sum_k coefs[k] * xs[k]; ``absorbed`` are the nodes it replaces."""
+
+    xs: tuple[int, ...]
+    coefs: tuple[int, ...]
+    bias: int | None
+    absorbed: list[int]
+
+
+def _linear_forms(nodes: list, dep: list, consumers: list, pinned: list, consumer: list) -> dict:
+    """Maximal sums of parameter-times-value products (neurons), found bottom-up in one pass.
+
+    A '+' is absorbed into the '+' that consumes it when it has no other
+    consumer and is not an output or read by a decision; a product ``p * x``
+    (p a parameter, x depending on the inputs) with a single consumer is a
+    term; a lone parameter is a bias (at most one per form).
+    """
+    add, mul = PRIMITIVES["+"], PRIMITIVES["*"]
+
+    def is_op(i: int, prim: Any) -> bool:
+        spec = nodes[i]
+        return spec[0] == "op" and spec[1].prim is prim
+
+    def is_param(i: int) -> bool:
+        return nodes[i][0] == "param"
+
+    def term(i: int) -> tuple[int, int] | None:
+        if not is_op(i, mul) or consumers[i] != 1 or pinned[i]:
+            return None
+        a, b = nodes[i][2]
+        if is_param(a) and dep[b] and not is_param(b):
+            return a, b
+        if is_param(b) and dep[a] and not is_param(a):
+            return b, a
+        return None
+
+    def inner(i: int) -> bool:  # a '+' that belongs to its consumer's sum
+        return is_op(i, add) and consumers[i] == 1 and not pinned[i] and is_op(consumer[i], add)
+
+    linear = [False] * len(nodes)
+    terms = [0] * len(nodes)
+    biases = [0] * len(nodes)
+    for i, spec in enumerate(nodes):
+        if not is_op(i, add):
+            continue
+        ok = True
+        for a in spec[2]:
+            if term(a) is not None:
+                terms[i] += 1
+            elif is_param(a):
+                biases[i] += 1
+            elif inner(a) and linear[a]:
+                terms[i] += terms[a]
+                biases[i] += biases[a]
+            else:
+                ok = False
+        linear[i] = ok and biases[i] <= 1 and terms[i] >= 1
+    forms: dict[int, _Form] = {}
+    for root, spec in enumerate(nodes):
+        if not linear[root] or (inner(root) and linear[consumer[root]]):
+            continue
+        xs, coefs, bias, absorbed = [], [], None, []
+        stack = [root]
+        while stack:  # left to right over the tree of '+', so the x's come in the order of the sum
+            i = stack.pop()
+            if i == root or (inner(i) and linear[i]):
+                if i != root:
+                    absorbed.append(i)
+                stack.extend(reversed(nodes[i][2]))
+            elif is_param(i):
+                bias = i
+            else:
+                coef, x = term(i)
+                coefs.append(coef)
+                xs.append(x)
+                absorbed.append(i)
+        if len(set(xs)) == len(xs):
+            forms[root] = _Form(tuple(xs), tuple(coefs), bias, absorbed)
+    return forms
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+class Plan:
+    """How a tape runs on arrays: its steps as a list of items, each one or a few numpy calls.
+
+    ``nodes[i]`` is ``("input", k)``, ``("param", j)``, ``("derived", prog)``
+    or ``("op", op, args)``, in topological order; ``params[j]`` are the
+    parameter Values (their ``data`` is read at each replay and their ``grad``
+    receives the batch sums).
+    """
+
+    def __init__(self, n_inputs: int, params: Sequence[Any], nodes: list, outputs: Sequence[int],
+                 decisions: Sequence[Decision], fuse: bool = True) -> None:
+        self.n_inputs, self.params, self.nodes = n_inputs, list(params), nodes
+        n = len(nodes)
+        dep, consumers, consumer, pinned = [False] * n, [0] * n, [-1] * n, [False] * n
+        for i, spec in enumerate(nodes):
+            if spec[0] == "input":
+                dep[i] = True
+            elif spec[0] == "derived":
+                refs = prog_nodes(spec[1])
+                dep[i] = any(dep[r] for r in refs)
+                for r in refs:
+                    pinned[r] = True
+            elif spec[0] == "op":
+                dep[i] = any(dep[a] for a in spec[2])
+                for a in spec[2]:
+                    consumers[a] += 1
+                    consumer[a] = i
+        for o in outputs:
+            pinned[o] = True
+        for d in decisions:
+            for r in prog_nodes(d.lhs) + prog_nodes(d.rhs):
+                pinned[r] = True
+        forms = _linear_forms(nodes, dep, consumers, pinned, consumer) if fuse else {}
+        absorbed = {i for form in forms.values() for i in form.absorbed}
+        self.fused_steps = len(absorbed) + len(forms)
+
+        # schedule: fused plans group by depth ("level"); plain plans keep the tape order
+        level = [0.0] * n
+        buckets: dict[tuple, list[int]] = {}
+        for i, spec in enumerate(nodes):
+            kind = spec[0]
+            if kind in ("input", "param") or i in absorbed:
+                continue
+            if kind == "derived":
+                refs = prog_nodes(spec[1])
+                key: tuple = ("derived", i)
+            elif i in forms:
+                refs = list(forms[i].xs)
+                key = ("affine", forms[i].xs, forms[i].bias is not None)
+            else:
+                refs = list(spec[2])
+                key = ("op", spec[1].prim, spec[1].params, tuple(dep[a] for a in refs), dep[i])
+            level[i] = 1 + max((level[r] for r in refs), default=0) if fuse else float(i)
+            buckets.setdefault((level[i], *key) if fuse else (level[i], i), []).append(i)
+        order = sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[1][0]))
+
+        # blocks: 0 = inputs, 1 = parameters, then one per item
+        self.loc: dict[int, tuple[int, int]] = {}
+        self.block_rows = [n_inputs, len(self.params)]
+        self.block_dep = [True, False]
+        nograd: set[int] = set()
+        for i, spec in enumerate(nodes):
+            if spec[0] == "input":
+                self.loc[i] = (0, spec[1])
+            elif spec[0] == "param":
+                self.loc[i] = (1, spec[1])
+        timed: list[tuple[float, int, Any]] = []
+        for (lvl, *_), members in order:
+            block = len(self.block_rows)
+            self.block_rows.append(len(members))
+            first = members[0]
+            self.block_dep.append(dep[first])
+            for r, i in enumerate(members):
+                self.loc[i] = (block, r)
+            spec = nodes[first]
+            if spec[0] == "derived":
+                nograd.add(block)
+                item: Any = _Derived(spec[1], block, dep[first], self._value)
+            elif first in forms:
+                xs = forms[first].xs
+                widx = np.array([[nodes[c][1] for c in forms[i].coefs] for i in members])
+                bias = (np.array([nodes[forms[i].bias][1] for i in members])
+                        if forms[first].bias is not None else None)
+                item = _Affine(self._gather([self.loc[x] for x in xs], nograd), widx, bias, block,
+                               "+")
+            else:
+                operands = [self._gather([self.loc[nodes[i][2][p]] for i in members], nograd)
+                            for p in range(len(spec[2]))]
+                item = _Step(spec[1], members, operands, block, dep[first])
+            timed.append((lvl, first, item))
+        for d in decisions:
+            refs = prog_nodes(d.lhs) + prog_nodes(d.rhs)
+            lvl = max((level[r] for r in refs), default=0.0) + 0.5  # right after what it reads
+            timed.append((lvl, -1, _Guard(d, any(dep[r] for r in refs), self._value,
+                                          self.describe)))
+        timed.sort(key=lambda t: (t[0], t[1]))
+        self.items = [t[2] for t in timed]
+        self.nograd = nograd
+        self.outputs = list(outputs)
+        self.out_gathers = [self._gather([self.loc[o]], nograd) for o in outputs]
+
+    def describe(self, i: int) -> str:
+        """Node i as the tape lists it: ``input 0``, ``parameter 3``, ``*(%2, %0)``."""
+        spec = self.nodes[i]
+        if spec[0] in ("input", "param"):
+            return f"{'input' if spec[0] == 'input' else 'parameter'} {spec[1]}"
+        if spec[0] == "derived":
+            return f"stop_gradient({prog_text(spec[1])})"
+        return f"{spec[1]}({', '.join(f'%{a}' for a in spec[2])})"
+
+    def _gather(self, locs: list, nograd: set) -> _Gather:
+        return _Gather(locs, self.block_rows, nograd)
+
+    def _value(self, run: _Run, i: int) -> np.ndarray:
+        """Node i's value in a replay: one entry per sample, or a single one if it reads no input."""
+        block, row = self.loc[i]
+        return run.blocks[block][row]
+
+    # ----------------------------------------------------------------------- running
+
+    def forward(self, X: np.ndarray, strict: bool = True, rows: np.ndarray | None = None) -> _Run:
+        """Evaluate every item on the samples ``X`` (n, n_inputs); the values stay in the run."""
+        n = X.shape[0]
+        run = _Run(self.block_dep, np.arange(n) if rows is None else rows, strict)
+        run.blocks[0] = np.ascontiguousarray(X.T)
+        run.blocks[1] = np.fromiter((p.data for p in self.params), float,
+                                    len(self.params)).reshape(-1, 1)
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            for item in self.items:
+                item.forward(run)
+                if run.n == 0:
+                    break
+        return run
+
+    def values(self, run: _Run) -> np.ndarray:
+        """The outputs of a replay: shape (n, number of outputs)."""
+        out = np.empty((run.n, len(self.outputs)))
+        for j, o in enumerate(self.outputs):
+            out[:, j] = self._value(run, o)
+        return out
+
+    def backward(self, run: _Run, seed: np.ndarray) -> np.ndarray:
+        """Backpropagate ``seed`` (n, outputs); add the batch sums to the parameters' grads.
+
+        Returns the gradients with respect to the inputs, shape (n, n_inputs).
+        """
+        run.grads = [None] * len(self.block_rows)
+        run.grads[1] = np.zeros((len(self.params), 1))
+        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
+            for j, gather in enumerate(self.out_gathers):
+                column = seed[:, j]
+                if column.any():
+                    gather.add(run, column.reshape(1, -1).copy(), fresh=True)
+            for item in reversed(self.items):
+                item.backward(run)
+        for p, g in zip(self.params, run.grads[1][:, 0].tolist()):
+            p.grad += g
+        g_inputs = run.grads[0]
+        return np.zeros((run.n, self.n_inputs)) if g_inputs is None else g_inputs.T.copy()
