@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from graphs import micrograd_example
 
 import viz
 from autograd import Value
@@ -55,18 +56,6 @@ def browser(tmp_path_factory):
     driver = launch(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
-
-
-def micrograd_example() -> Value:
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    out = d * f
-    out.label = "L"
-    return out
 
 
 def open_page(browser, path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from graphs import micrograd_example
 
 import nn
 import viz
@@ -22,20 +23,6 @@ from viz.groups import assign_groups
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def micrograd_example() -> Value:
-    """micrograd's README graph: L = (a*b + c) * f, with labels, backward done."""
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    out = d * f
-    out.label = "L"
-    out.backward()
-    return out
 
 
 def one_sample_mlp(sizes=(16, 16, 1), seed=0, activation="relu"):
@@ -71,7 +58,7 @@ def svg_nodes(svg: bytes | str) -> list[str]:
 
 
 def test_one_node_per_value_named_by_topological_position():
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     order = topological_order(out)
     source = viz.draw_graph(out).source
     nodes = node_statements(source)
@@ -117,7 +104,7 @@ def test_labels_are_escaped_and_svg_parses():
 
 
 def test_rankdir_and_bad_arguments():
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     assert "rankdir=TB" in viz.draw_graph(out, "TB").source
     with pytest.raises(TypeError, match="draw_graph: root must be a Value"):
         viz.draw_graph("x")
@@ -172,7 +159,7 @@ def test_dot_is_byte_identical_across_runs_and_hash_seeds():
 
 
 def test_same_graph_built_twice_gives_the_same_source():
-    assert viz.draw_graph(micrograd_example()).source == viz.draw_graph(micrograd_example()).source
+    assert viz.draw_graph(micrograd_example(backward=True)).source == viz.draw_graph(micrograd_example(backward=True)).source
 
 
 def test_no_recursion_on_deep_graphs():
@@ -192,7 +179,7 @@ def test_no_recursion_on_deep_graphs():
 
 
 def test_render_writes_each_format(tmp_path):
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     svg = viz.render(out, tmp_path / "g.svg")
     assert svg == tmp_path / "g.svg"
     assert sorted(svg_nodes(svg.read_bytes())) == [f"n{i}" for i in range(7)]
@@ -206,7 +193,7 @@ def test_render_writes_each_format(tmp_path):
 
 
 def test_render_rejects_bad_format_path_and_options(tmp_path):
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     with pytest.raises(ValueError, match="render: format must be one of svg, png, pdf, dot"):
         viz.render(out, tmp_path / "g.jpg", format="jpg")
     with pytest.raises(TypeError, match="render: path must be"):
@@ -326,7 +313,7 @@ def fill(source: str, name: str) -> str:
 
 
 def test_colour_by_sign_and_size_with_legend():
-    out = micrograd_example()  # grads: a 6, b -4, e/c/d -2, f 4, L 1
+    out = micrograd_example(backward=True)  # grads: a 6, b -4, e/c/d -2, f 4, L 1
     source = viz.draw_graph(out).source
     assert fill(source, "n0") == POSITIVE[3] and fill(source, "n1") == NEGATIVE[3]
     assert fill(source, "n6") == POSITIVE[2]  # 1 is a decade below 6
@@ -367,7 +354,7 @@ def test_scale_bins_are_decades_below_the_largest():
 
 
 def test_value_and_drawing_display_as_svg():
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     bundle = out._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
     assert len(svg_nodes(bundle["image/svg+xml"])) == 7
@@ -375,7 +362,7 @@ def test_value_and_drawing_display_as_svg():
 
 
 def test_without_dot_source_still_works_and_svg_says_how_to_install(monkeypatch, tmp_path):
-    out = micrograd_example()
+    out = micrograd_example(backward=True)
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on PATH
     drawing = viz.draw_graph(out)
     assert isinstance(drawing, graphviz.Digraph)

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from graphs import micrograd_example
 from hypothesis import given
 
 import nn
@@ -13,18 +14,6 @@ import viz
 from autograd import Value, forward_tangents, topological_order
 from autograd.testing import expressions, floats_in
 from viz.stepper import Step, Stepper, step_forward
-
-
-def micrograd_example() -> Value:
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    out = d * f
-    out.label = "L"
-    return out
 
 
 def backward_grads(root: Value) -> list[float]:
