@@ -24,6 +24,7 @@ bench: setup
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_mlp.py
+	$(PY) benchmarks/bench_tape.py
 
 lint: setup
 	$(PY) -m ruff check autograd nn viz tests benchmarks

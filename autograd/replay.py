@@ -384,7 +384,12 @@ class _Affine:
                 np.add.at(gp, self.bias, db)
 
     def _check_finite(self, x: np.ndarray, out: np.ndarray, run: _Run) -> None:
-        bad = ~np.isfinite(out) & np.isfinite(x).all(axis=0)
+        """NumericOverflow where finite inputs (and weights) gave a non-finite sum."""
+        p = run.blocks[1][:, 0]
+        finite_w = np.isfinite(p[self.widx]).all(axis=1)
+        if self.bias is not None:
+            finite_w &= np.isfinite(p[self.bias])
+        bad = ~np.isfinite(out) & np.isfinite(x).all(axis=0) & finite_w[:, None]
         if bad.any():
             j, s = _first_bad(bad)
             raise NumericOverflow(self.label, [float(v) for v in x[:, s]],
@@ -403,7 +408,8 @@ class _Derived:
     def forward(self, run: _Run) -> None:
         width = run.n if self.dep else 1
         value = prog_eval(self.prog, lambda i: self.where(run, i))
-        run.blocks[self.block] = np.broadcast_to(np.asarray(value, dtype=float), (width,)).reshape(1, width)
+        value = np.broadcast_to(np.asarray(value, dtype=float), (width,))
+        run.blocks[self.block] = value.reshape(1, width)
 
     def backward(self, run: _Run) -> None:
         pass
@@ -536,6 +542,62 @@ def _linear_forms(nodes: list, dep: list, consumers: list, pinned: list, consume
 # --------------------------------------------------------------------------- the plan
 
 
+def _analyse(nodes: list, outputs: Sequence[int], decisions: Sequence[Decision]) -> tuple:
+    """Per node: depends on an input?; how many steps consume it, and one of them; is it pinned?
+
+    Pinned nodes (outputs, and nodes read by decisions or stop-gradients) must
+    keep a value of their own, so they are never fused away.
+    """
+    n = len(nodes)
+    dep, consumers, consumer, pinned = [False] * n, [0] * n, [-1] * n, [False] * n
+    for i, spec in enumerate(nodes):
+        if spec[0] == "input":
+            dep[i] = True
+        elif spec[0] == "derived":
+            refs = prog_nodes(spec[1])
+            dep[i] = any(dep[r] for r in refs)
+            for r in refs:
+                pinned[r] = True
+        elif spec[0] == "op":
+            dep[i] = any(dep[a] for a in spec[2])
+            for a in spec[2]:
+                consumers[a] += 1
+                consumer[a] = i
+    for o in outputs:
+        pinned[o] = True
+    for d in decisions:
+        for r in prog_nodes(d.lhs) + prog_nodes(d.rhs):
+            pinned[r] = True
+    return dep, consumers, consumer, pinned
+
+
+def _schedule(nodes: list, dep: list, forms: dict, fuse: bool) -> tuple[list, list]:
+    """Each node's level, and the groups of nodes computed together, in the order they run.
+
+    Fused: a node's level is 1 + the highest level among what it reads, and
+    nodes of one level and one kind (same op and parameters, or linear forms
+    over the same x's) form one group: they only read lower levels, so one
+    numpy call computes them all. Plain: one group per node, in tape order.
+    """
+    absorbed = {i for form in forms.values() for i in form.absorbed}
+    level = [0.0] * len(nodes)
+    groups: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(nodes):
+        if spec[0] in ("input", "param") or i in absorbed:
+            continue
+        if spec[0] == "derived":
+            refs, key = prog_nodes(spec[1]), ("derived", i)
+        elif i in forms:
+            refs, key = list(forms[i].xs), ("affine", forms[i].xs, forms[i].bias is not None)
+        else:
+            refs = list(spec[2])
+            key = ("op", spec[1].prim, spec[1].params, tuple(dep[a] for a in refs), dep[i])
+        level[i] = 1 + max((level[r] for r in refs), default=0) if fuse else float(i)
+        groups.setdefault((level[i], *key) if fuse else (level[i], i), []).append(i)
+    order = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0]))
+    return level, [(key[0], members) for key, members in order]
+
+
 class Plan:
     """How a tape runs on arrays: its steps as a list of items, each one or a few numpy calls.
 
@@ -548,94 +610,54 @@ class Plan:
     def __init__(self, n_inputs: int, params: Sequence[Any], nodes: list, outputs: Sequence[int],
                  decisions: Sequence[Decision], fuse: bool = True) -> None:
         self.n_inputs, self.params, self.nodes = n_inputs, list(params), nodes
-        n = len(nodes)
-        dep, consumers, consumer, pinned = [False] * n, [0] * n, [-1] * n, [False] * n
-        for i, spec in enumerate(nodes):
-            if spec[0] == "input":
-                dep[i] = True
-            elif spec[0] == "derived":
-                refs = prog_nodes(spec[1])
-                dep[i] = any(dep[r] for r in refs)
-                for r in refs:
-                    pinned[r] = True
-            elif spec[0] == "op":
-                dep[i] = any(dep[a] for a in spec[2])
-                for a in spec[2]:
-                    consumers[a] += 1
-                    consumer[a] = i
-        for o in outputs:
-            pinned[o] = True
-        for d in decisions:
-            for r in prog_nodes(d.lhs) + prog_nodes(d.rhs):
-                pinned[r] = True
+        self.outputs = list(outputs)
+        dep, consumers, consumer, pinned = _analyse(nodes, outputs, decisions)
         forms = _linear_forms(nodes, dep, consumers, pinned, consumer) if fuse else {}
-        absorbed = {i for form in forms.values() for i in form.absorbed}
-        self.fused_steps = len(absorbed) + len(forms)
+        level, order = _schedule(nodes, dep, forms, fuse)
 
-        # schedule: fused plans group by depth ("level"); plain plans keep the tape order
-        level = [0.0] * n
-        buckets: dict[tuple, list[int]] = {}
-        for i, spec in enumerate(nodes):
-            kind = spec[0]
-            if kind in ("input", "param") or i in absorbed:
-                continue
-            if kind == "derived":
-                refs = prog_nodes(spec[1])
-                key: tuple = ("derived", i)
-            elif i in forms:
-                refs = list(forms[i].xs)
-                key = ("affine", forms[i].xs, forms[i].bias is not None)
-            else:
-                refs = list(spec[2])
-                key = ("op", spec[1].prim, spec[1].params, tuple(dep[a] for a in refs), dep[i])
-            level[i] = 1 + max((level[r] for r in refs), default=0) if fuse else float(i)
-            buckets.setdefault((level[i], *key) if fuse else (level[i], i), []).append(i)
-        order = sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[1][0]))
-
-        # blocks: 0 = inputs, 1 = parameters, then one per item
+        # blocks: 0 = inputs, 1 = parameters, then one per item, in the order the items run
         self.loc: dict[int, tuple[int, int]] = {}
         self.block_rows = [n_inputs, len(self.params)]
         self.block_dep = [True, False]
-        nograd: set[int] = set()
+        self.nograd: set[int] = set()  # blocks of stop-gradient values
         for i, spec in enumerate(nodes):
-            if spec[0] == "input":
-                self.loc[i] = (0, spec[1])
-            elif spec[0] == "param":
-                self.loc[i] = (1, spec[1])
+            if spec[0] in ("input", "param"):
+                self.loc[i] = (0 if spec[0] == "input" else 1, spec[1])
         timed: list[tuple[float, int, Any]] = []
-        for (lvl, *_), members in order:
-            block = len(self.block_rows)
-            self.block_rows.append(len(members))
-            first = members[0]
-            self.block_dep.append(dep[first])
-            for r, i in enumerate(members):
-                self.loc[i] = (block, r)
-            spec = nodes[first]
-            if spec[0] == "derived":
-                nograd.add(block)
-                item: Any = _Derived(spec[1], block, dep[first], self._value)
-            elif first in forms:
-                xs = forms[first].xs
-                widx = np.array([[nodes[c][1] for c in forms[i].coefs] for i in members])
-                bias = (np.array([nodes[forms[i].bias][1] for i in members])
-                        if forms[first].bias is not None else None)
-                item = _Affine(self._gather([self.loc[x] for x in xs], nograd), widx, bias, block,
-                               "+")
-            else:
-                operands = [self._gather([self.loc[nodes[i][2][p]] for i in members], nograd)
-                            for p in range(len(spec[2]))]
-                item = _Step(spec[1], members, operands, block, dep[first])
-            timed.append((lvl, first, item))
+        for lvl, members in order:
+            timed.append((lvl, members[0], self._item(members, dep[members[0]], forms)))
         for d in decisions:
             refs = prog_nodes(d.lhs) + prog_nodes(d.rhs)
             lvl = max((level[r] for r in refs), default=0.0) + 0.5  # right after what it reads
-            timed.append((lvl, -1, _Guard(d, any(dep[r] for r in refs), self._value,
-                                          self.describe)))
+            guard = _Guard(d, any(dep[r] for r in refs), self._value, self.describe)
+            timed.append((lvl, -1, guard))
         timed.sort(key=lambda t: (t[0], t[1]))
         self.items = [t[2] for t in timed]
-        self.nograd = nograd
-        self.outputs = list(outputs)
-        self.out_gathers = [self._gather([self.loc[o]], nograd) for o in outputs]
+        self.out_gathers = [self._gather([self.loc[o]]) for o in outputs]
+
+    def _item(self, members: list[int], dep: bool, forms: dict) -> Any:
+        """The plan item computing ``members`` (nodes of one kind), writing a new block."""
+        nodes = self.nodes
+        block = len(self.block_rows)
+        self.block_rows.append(len(members))
+        self.block_dep.append(dep)
+        spec = nodes[members[0]]
+        if spec[0] == "derived":
+            self.nograd.add(block)
+            item: Any = _Derived(spec[1], block, dep, self._value)
+        elif members[0] in forms:
+            first = forms[members[0]]
+            widx = np.array([[nodes[c][1] for c in forms[i].coefs] for i in members])
+            bias = (np.array([nodes[forms[i].bias][1] for i in members])
+                    if first.bias is not None else None)
+            item = _Affine(self._gather([self.loc[x] for x in first.xs]), widx, bias, block, "+")
+        else:
+            operands = [self._gather([self.loc[nodes[i][2][p]] for i in members])
+                        for p in range(len(spec[2]))]
+            item = _Step(spec[1], members, operands, block, dep)
+        for r, i in enumerate(members):
+            self.loc[i] = (block, r)
+        return item
 
     def describe(self, i: int) -> str:
         """Node i as the tape lists it: ``input 0``, ``parameter 3``, ``*(%2, %0)``."""
@@ -646,8 +668,8 @@ class Plan:
             return f"stop_gradient({prog_text(spec[1])})"
         return f"{spec[1]}({', '.join(f'%{a}' for a in spec[2])})"
 
-    def _gather(self, locs: list, nograd: set) -> _Gather:
-        return _Gather(locs, self.block_rows, nograd)
+    def _gather(self, locs: list) -> _Gather:
+        return _Gather(locs, self.block_rows, self.nograd)
 
     def _value(self, run: _Run, i: int) -> np.ndarray:
         """Node i's value in a replay: one entry per sample, or a single one if it reads no input."""

@@ -424,7 +424,7 @@ class Tape:
     ``inputs`` and ``parameters`` are Values (referenced, not copied);
     ``steps`` are the primitive steps in topological order over nodes
     numbered inputs first; ``outputs`` are node numbers; ``decisions`` the
-    branches taken. ``str(tape)`` lists it all.
+    branches taken. ``str(tape)`` lists it all. Made by ``trace``.
     """
 
     def __init__(self, inputs: Sequence[Value], outputs: Sequence[Value], recording: _Recording,

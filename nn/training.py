@@ -225,7 +225,15 @@ class _CompiledStep:
             cache = self.caches.get(label)
             if cache is None:
                 cache = self.caches[label] = TapeCache(self._function(label, d, numbers))
-            out = cache.forward(data).reshape(len(rows), -1)
+            try:
+                out = cache.forward(data).reshape(len(rows), -1)
+            except TypeError as exc:
+                if label is not _COLUMNS:
+                    raise
+                raise TypeError(
+                    f"fit(compiled=True): the targets take more than {self.MAX_LABELS} values, "
+                    f"so they are inputs of the tape (Values), and the loss refused them: {exc}"
+                ) from exc
             if values is None:
                 values = np.empty((n, out.shape[1]))
             values[rows] = out
