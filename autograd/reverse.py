@@ -113,7 +113,7 @@ def _explain(order: list[Value], exc: BaseException) -> BaseException:
     """Turn a failure inside a rule into an error that names the op and its inputs."""
     if isinstance(exc, (OpError, RuleError)) or not isinstance(exc, Exception):
         return exc
-    node = _failing_node(order, exc)
+    node, wrong_arity = _failing_node(order)
     if node is None:
         return exc
     op = node._op
@@ -123,7 +123,7 @@ def _explain(order: list[Value], exc: BaseException) -> BaseException:
             f"no derivative rule for op {op!r}: it is not in the primitive table "
             "(autograd.primitives.TABLE); build the node from Value operations instead"
         )
-    if isinstance(exc, ValueError) and "unpack" in str(exc):
+    if wrong_arity:
         return RuleError(f"the rule for {op!r} returned the wrong number of partials "
                          f"for {len(inputs)} inputs")
     kind = {ZeroDivisionError: DivisionByZero, OverflowError: NumericOverflow}
@@ -131,21 +131,21 @@ def _explain(order: list[Value], exc: BaseException) -> BaseException:
     return cls(f"backward of {op}", inputs, f"the derivative is not finite here ({exc})")
 
 
-def _failing_node(order: list[Value], exc: BaseException) -> Value | None:
-    """The node whose rule raised: the first one, from the output back, that cannot be evaluated."""
+def _failing_node(order: list[Value]) -> tuple[Value | None, bool]:
+    """The node whose rule failed, from the output back, and whether it gave the wrong arity."""
     for node in reversed(order):
         if not node._prev:
             continue
         op = node._op
         if not isinstance(op, Op):
-            return node
+            return node, False
         try:
             ds = op.partials(FLOATS, node.data, *[p.data for p in node._prev])
-            if len(ds) != len(node._prev):
-                return node
         except (ArithmeticError, ValueError, TypeError, AttributeError):
-            return node
-    return None
+            return node, False
+        if not isinstance(ds, tuple) or len(ds) != len(node._prev):
+            return node, True
+    return None, False
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:

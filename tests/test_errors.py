@@ -128,3 +128,13 @@ def test_detect_anomaly_catches_non_finite_gradients_in_backward():
         w.backward(gradient=1e300)
     assert "node created at" in str(info.value)
     assert x.grad == 0.0
+
+
+def test_rule_with_the_wrong_number_of_partials_is_named(monkeypatch):
+    from autograd import primitives
+
+    monkeypatch.setattr(primitives.OPS["*"], "partials", lambda m, out, a, b: (b,))
+    a, b = Value(2.0), Value(3.0)
+    with pytest.raises(RuleError, match=r"the rule for '\*' returned the wrong number of partials"):
+        (a * b).backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)

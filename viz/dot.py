@@ -11,7 +11,6 @@ text view of the nodes, so a notebook still shows something useful.
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 import graphviz
@@ -31,11 +30,6 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
         RuntimeError.__init__(
             self, f"{action}: Graphviz's `dot` program was not found on PATH. {INSTALL_HINT}"
         )
-
-
-def dot_available() -> bool:
-    """True when Graphviz's ``dot`` program is on PATH."""
-    return shutil.which("dot") is not None
 
 
 class Drawing(graphviz.Digraph):
