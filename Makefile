@@ -25,6 +25,7 @@ bench: setup
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_tape.py
+	$(PY) benchmarks/bench_notebooks.py
 
 lint: setup
 	$(PY) -m ruff check autograd nn viz tests benchmarks
