@@ -10,6 +10,7 @@ graph once as a ``Tape`` that replays forward and backward on numpy batches,
 with the same table.
 """
 
+from . import func
 from .errors import (
     AnomalyError,
     DivisionByZero,
@@ -25,7 +26,7 @@ from .modes import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enab
 from .primitives import PRIMITIVES, TABLE, Primitive
 from .reverse import RuleError, backward, grad
 from .trace import BranchError, Decision, Step, Tape, TapeCache, TracedFloat, TraceError, trace
-from .value import Value, apply
+from .value import Value, VersionError, apply
 
 __all__ = [
     "PRIMITIVES",
@@ -47,11 +48,13 @@ __all__ = [
     "TraceError",
     "TracedFloat",
     "Value",
+    "VersionError",
     "apply",
     "backward",
     "detect_anomaly",
     "enable_grad",
     "forward_tangents",
+    "func",
     "grad",
     "gradcheck",
     "hessian",

@@ -7,22 +7,41 @@ and the offending input values, so that a learner sees *which* node broke:
   Also a ``ValueError``, as ``math.log(-1)`` raises one.
 - ``DivisionByZero``: ``x / 0``. Also a ``ZeroDivisionError``.
 - ``NumericOverflow``: a finite input gave a result too large for a float
-  (``exp(1000)``, ``1e200 * 1e200``). Also an ``OverflowError``.
+  (``exp(1000)``, ``1e200 * 1e200``), an integer operand does not fit in a
+  float (``x + 10**400``), or, in backward, finite inputs and a finite
+  incoming gradient gave a non-finite gradient (``backward of *``). Also an
+  ``OverflowError``.
 - ``AnomalyError``: under ``detect_anomaly()``, the first non-finite value
   produced in forward or backward, with the source line that created the node.
 
 Wrong operand types are plain ``TypeError`` s whose message names the op and
-the type; those are raised where the operand is converted (``autograd.value``).
+the type; those are raised where the operand is converted (``autograd.scalar``).
+A constant parameter that is not finite (``x ** nan``, ``softplus(beta=inf)``)
+is a plain ``ValueError`` naming the op and the parameter, raised before
+anything is computed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 
 def _fmt(x: object) -> str:
-    """A number as it should read in a message: repr for floats, so nothing is rounded away."""
-    return repr(float(x)) if isinstance(x, (int, float)) else repr(x)
+    """A number as it should read in a message: repr for floats, so nothing is rounded away.
+
+    An int too large for a float reads as its sign and number of digits (its
+    decimal text could be thousands of characters long).
+    """
+    if not isinstance(x, (int, float)):
+        return repr(x)
+    try:
+        return repr(float(x))
+    except OverflowError:
+        digits = int(abs(x).bit_length() * math.log10(2)) + 1
+        if abs(x) < 10 ** (digits - 1):
+            digits -= 1
+        return f"{'-' if x < 0 else ''}<int with {digits} digits>"
 
 
 class OpError(ArithmeticError):
@@ -45,7 +64,7 @@ class DivisionByZero(OpError, ZeroDivisionError):
 
 
 class NumericOverflow(OpError, OverflowError):
-    """A finite input produced a result that does not fit in a float."""
+    """A finite input produced a result (or a gradient) that does not fit in a float."""
 
 
 class AnomalyError(OpError, FloatingPointError):

@@ -8,8 +8,9 @@ tangent as sum_i d_i * tangent_i from ``partials``, the very numbers reverse
 mode uses.
 
 ``forward_tangents(output, seeds)`` does the same over a graph that was
-already recorded with ``Value`` s, visiting nodes parents-first and setting
-``node.tangent`` on each (viz draws them).
+already recorded with ``Value`` s, visiting nodes parents-first (the forward
+pass of ``autograd.sweep``) and setting ``node.tangent`` on each (viz draws
+them).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from . import sweep
 from .graph import topological_order
 from .primitives import FLOATS, Op
 from .scalar import Scalar, as_float, describe, evaluate, operand
@@ -107,32 +109,30 @@ def _unpack(out: Any) -> tuple[float, float]:
 
 
 def forward_tangents(
-    output: Value | Sequence[Value], seeds: Mapping[Value, float]
+    output: Value | Sequence[Value], seeds: Mapping[Value, float], store: bool = True
 ) -> float | list[float]:
     """Push tangents forward through a recorded graph; return the output's tangent(s).
 
     ``seeds`` maps leaves (inputs) to their tangents; other leaves get 0. Every
     node reached gets ``node.tangent`` = sum_i d_i * parent_i.tangent, computed
-    parents-first with the same partials as the backward sweep. ``output`` may
-    be one Value or a list of them (one pass serves them all).
+    parents-first with the same partials as the backward sweep (the one
+    forward pass of ``autograd.sweep``). ``output`` may be one Value or a list
+    of them (one pass serves them all). With ``store=False`` nothing is
+    written to the nodes (``gradcheck`` checks without leaving a trace).
     """
     outputs = [output] if isinstance(output, Value) else list(output)
     order = topological_order(*outputs)
-    for x in seeds:
+    checked: dict[Value, float] = {}
+    for x, t in seeds.items():
         if not isinstance(x, Value):
             raise TypeError(f"forward_tangents: seeds must be keyed by Values, got {describe(x)}")
         if x._prev:
             raise ValueError(f"forward_tangents: seed given for {x!r}, which is not a leaf")
-    m = FLOATS
-    for node in order:
-        parents = node._prev
-        if not parents:
-            node._tangent = as_float(seeds.get(node, 0.0), "forward_tangents")
-            continue
-        ds = node._op.partials(m, node.data, *[p.data for p in parents])
-        t = 0.0
-        for d, p in zip(ds, parents):
-            t += d * p._tangent
-        node._tangent = t
-    tangents = [o._tangent for o in outputs]
-    return tangents[0] if isinstance(output, Value) else tangents
+        checked[x] = as_float(t, "forward_tangents")
+    tangents = sweep.forward(order, checked)
+    if store:
+        for node, t in zip(order, tangents):
+            node._tangent = t
+    index = {v: i for i, v in enumerate(order)}
+    result = [tangents[index[o]] for o in outputs]
+    return result[0] if isinstance(output, Value) else result

@@ -67,7 +67,9 @@ def gradcheck(
     them. Compared for every (output, input) pair: ``grad`` (reverse mode),
     ``forward_tangents`` over the recorded graph (forward mode) and, with
     ``dual=True``, ``jvp`` on dual numbers (``f`` must then use only scalar
-    arithmetic on its arguments). Returns True, or raises ``GradcheckError``
+    arithmetic on its arguments). Nothing is left on any node: ``grad`` and
+    the forward pass run on their own accumulators, so a model's parameters
+    that ``f`` reads keep their ``.grad`` and ``.tangent``. Returns True, or raises ``GradcheckError``
     with a table (returns False instead when ``raise_exception=False``).
     """
     x = [_data(v, "gradcheck") for v in inputs]
@@ -76,7 +78,7 @@ def gradcheck(
     reverse = [grad(o, leaves) for o in outs]
     forward = [[0.0] * len(x) for _ in outs]
     for j, leaf in enumerate(leaves):
-        for i, t in enumerate(forward_tangents(outs, {leaf: 1.0})):
+        for i, t in enumerate(forward_tangents(outs, {leaf: 1.0}, store=False)):
             forward[i][j] = t
     duals = None
     if dual:

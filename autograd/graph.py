@@ -12,6 +12,17 @@ from __future__ import annotations
 from .value import Value
 
 
+class Order(list):
+    """A topological order (a ``list``), noting the first stale edge met on the way.
+
+    ``stale`` is ``(node, parent)`` for the first edge whose parent's ``.data``
+    was assigned after ``node`` was made from it, or None: ``backward``
+    refuses such a graph (``VersionError``); drawings and other walks ignore it.
+    """
+
+    stale: tuple[Value, Value] | None = None
+
+
 def topological_order(*roots: Value) -> list[Value]:
     """Every node the roots depend on, each after all of its parents; roots come last.
 
@@ -22,6 +33,9 @@ def topological_order(*roots: Value) -> list[Value]:
     Two flat loops with one dict: unlike a depth-first stack of iterators,
     nothing per node is allocated, so a million-node chain does not wake
     Python's garbage collector over and over.
+
+    The list returned is an ``Order``: on the way it notes, in ``stale``, an
+    edge whose parent's data was assigned after the edge was made.
     """
     for root in roots:
         if not isinstance(root, Value):
@@ -29,8 +43,13 @@ def topological_order(*roots: Value) -> list[Value]:
     consumers: dict[Value, int] = dict.fromkeys(roots, 0)
     get = consumers.get
     stack = list(consumers)
+    stale = None
     while stack:
-        for p in stack.pop()._prev:
+        node = stack.pop()
+        version = node._version
+        for p in node._prev:
+            if p._version > version and stale is None:  # version stamps: see autograd.value
+                stale = (node, p)
             count = get(p)
             if count is None:
                 consumers[p] = 1
@@ -38,7 +57,8 @@ def topological_order(*roots: Value) -> list[Value]:
                     stack.append(p)
             else:
                 consumers[p] = count + 1
-    order: list[Value] = []
+    order = Order()
+    order.stale = stale
     stack = [r for r in reversed(consumers) if consumers[r] == 0] if len(roots) > 1 else list(roots)
     while stack:
         node = stack.pop()

@@ -38,6 +38,7 @@ gradient evenly between tied inputs (PyTorch's ``torch.maximum`` rule).
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,8 +73,19 @@ class _Floats:
     expm1 = staticmethod(math.expm1)
     pow = staticmethod(math.pow)
     sigmoid = staticmethod(_sigmoid)
-    maximum = staticmethod(max)
-    minimum = staticmethod(min)
+
+    # Not the builtins: max(2.0, nan) is 2.0 but max(nan, 2.0) is nan. These propagate a NaN
+    # from either side (torch.maximum) and, at a tie, return b: exactly what np.maximum does,
+    # so a replayed tape (ARRAYS) agrees with the scalar engine, down to the sign of a zero.
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        """The larger of a and b; NaN if either is NaN (``torch.maximum``, ``np.maximum``)."""
+        return a if a > b or math.isnan(a) else b
+
+    @staticmethod
+    def minimum(a: float, b: float) -> float:
+        """The smaller of a and b; NaN if either is NaN (``torch.minimum``, ``np.minimum``)."""
+        return a if a < b or math.isnan(a) else b
 
     @staticmethod
     def clamped_log(x: float) -> float:
@@ -159,7 +171,9 @@ class Primitive:
     """One row of the table.
 
     ``forward(m, *inputs, *params)`` returns the output; ``partials(m, out,
-    *inputs, *params)`` returns one partial derivative per input. ``domain``
+    *inputs, *params)`` returns one partial derivative per input, and
+    ``text`` how each reads as math (``partial_text``), for steppers and
+    drawings. ``domain``
     is an optional predicate on the inputs and params, checked before the
     forward function runs; ``domain_text`` is how an error states it. It is
     written with ``&`` and ``|``, so that it gives a bool for floats and a
@@ -174,7 +188,21 @@ class Primitive:
     domain_text: str = ""
     domain_error: type[OpError] = DomainError
     params: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
     doc: str = ""
+
+    def partial_text(self, arg: int, inputs: list[str], out: str, params: tuple = ()) -> str:
+        """How d out / d input ``arg`` reads, with the nodes' names put in (``1 - out²``).
+
+        ``text`` holds one template per input: ``{0}``, ``{1}`` stand for the
+        inputs' values, ``{out}`` for the output's and ``{beta}`` (say) for a
+        constant parameter. A row without text (one made for ``apply``) reads
+        as the generic ``∂out/∂x``.
+        """
+        if len(self.text) != self.arity:
+            return f"∂{out}/∂{inputs[arg]}"
+        named = {name: f"{value:g}" for name, value in zip(self.params, params)}
+        return self.text[arg].format(*inputs, out=out, **named)
 
 
 def _softplus(m, x, beta, threshold):
@@ -214,81 +242,106 @@ TABLE: tuple[Primitive, ...] = (
     # --- arithmetic --------------------------------------------------------------------------
     #  name   arity  forward                          partials d out / d inputs
     P("+",     2, lambda m, a, b: a + b,            lambda m, out, a, b: (1.0, 1.0),
+      text=('1', '1'),
       doc="a + b"),
     P("-",     2, lambda m, a, b: a - b,            lambda m, out, a, b: (1.0, -1.0),
+      text=('1', '-1'),
       doc="a - b: one node rather than a + (-1 * b), for a readable graph"),
     P("*",     2, lambda m, a, b: a * b,            lambda m, out, a, b: (b, a),
+      text=('{1}', '{0}'),
       doc="a * b"),
     P("/",     2, lambda m, a, b: a / b,            lambda m, out, a, b: (1.0 / b, -out / b),
       domain=lambda a, b: b != 0, domain_text="the divisor must not be 0",
       domain_error=DivisionByZero,
+      text=('1/{1}', '-{out}/{1}'),
       doc="a / b: a primitive because a * b**-1 rounds twice; d/db = -a/b^2 = -out/b"),
     P("neg",   1, lambda m, x: -x,                  lambda m, out, x: (-1.0,),
+      text=('-1',),
       doc="-x"),
     P("**",    1, lambda m, x, c: m.pow(x, c),      _d_pow_const,
       params=("exponent",),
       domain=lambda x, c: ((x != 0) | (c >= 0)) & ((x >= 0) | float(c).is_integer()),
       domain_text="0 ** c needs c >= 0, and a negative base needs an integer exponent",
+      text=('{exponent}·{0}^({exponent} - 1)',),
       doc="x ** c with a constant exponent c (drawn as '**2'); the exponent gets no gradient"),
     P("pow",   2, lambda m, x, y: m.pow(x, y),      lambda m, out, x, y: (y * m.pow(x, y - 1),
                                                                           out * m.log(x)),
       domain=lambda x, y: x > 0, domain_text="x ** y with a Value exponent needs x > 0",
+      text=('{1}·{0}^({1} - 1)', '{out}·log {0}'),
       doc="x ** y with both sides Values; d/dy = x**y * log(x), so the base must be positive"),
     # --- exponentials and logarithms ----------------------------------------------------------
     P("exp",   1, lambda m, x: m.exp(x),            lambda m, out, x: (out,),
+      text=('{out}',),
       doc="e^x; d/dx = e^x = out"),
     P("log",   1, lambda m, x: m.log(x),            lambda m, out, x: (1.0 / x,),
       domain=lambda x: x > 0, domain_text="log needs x > 0",
+      text=('1/{0}',),
       doc="natural logarithm; d/dx = 1/x"),
     P("log1p", 1, lambda m, x: m.log1p(x),          lambda m, out, x: (1.0 / (1.0 + x),),
       domain=lambda x: x > -1, domain_text="log1p needs x > -1",
+      text=('1/(1 + {0})',),
       doc="log(1 + x), accurate for small x; d/dx = 1/(1+x)"),
     P("expm1", 1, lambda m, x: m.expm1(x),          lambda m, out, x: (out + 1.0,),
+      text=('{out} + 1',),
       doc="e^x - 1, accurate for small x; d/dx = e^x = out + 1"),
     P("sqrt",  1, lambda m, x: m.sqrt(x),           lambda m, out, x: (0.5 / out,),
       domain=lambda x: x >= 0, domain_text="sqrt needs x >= 0",
+      text=('0.5/{out}',),
       doc="square root; d/dx = 1/(2 sqrt x) = 0.5/out (infinite at 0: backward raises there)"),
     # --- trigonometric and hyperbolic ---------------------------------------------------------
     P("sin",   1, lambda m, x: m.sin(x),            lambda m, out, x: (m.cos(x),),
+      text=('cos {0}',),
       doc="sine; d/dx = cos x"),
     P("cos",   1, lambda m, x: m.cos(x),            lambda m, out, x: (-m.sin(x),),
+      text=('-sin {0}',),
       doc="cosine; d/dx = -sin x"),
     P("tanh",  1, lambda m, x: m.tanh(x),           lambda m, out, x: (1.0 - out * out,),
+      text=('1 - {out}²',),
       doc="hyperbolic tangent; d/dx = 1 - tanh^2 = 1 - out^2 (PyTorch's tanh_backward)"),
     # --- activations and friends --------------------------------------------------------------
     P("sigmoid", 1, lambda m, x: m.sigmoid(x),      lambda m, out, x: (out * (1.0 - out),),
+      text=('{out}·(1 - {out})',),
       doc="logistic 1/(1+e^-x), 0 without overflow for x -> -inf; d/dx = out (1 - out)"),
     P("relu",  1, lambda m, x: m.maximum(x, 0.0),   lambda m, out, x: ((x > 0) * 1.0,),
+      text=('[{0} > 0]',),
       doc="max(x, 0); relu'(0) = 0, as in PyTorch"),
     P("abs",   1, lambda m, x: abs(x),              lambda m, out, x: ((x > 0) * 1.0 - (x < 0) * 1.0,),
+      text=('sign {0}',),
       doc="|x|; d/dx = sign(x), abs'(0) = 0 as in PyTorch"),
     P("erf",   1, lambda m, x: m.erf(x),            lambda m, out, x: (_TWO_OVER_SQRT_PI
                                                                        * m.exp(-x * x),),
+      text=('2/√π·exp(-{0}²)',),
       doc="error function; d/dx = 2/sqrt(pi) e^(-x^2)"),
     P("softplus", 1, _softplus,                     _d_softplus,
       params=("beta", "threshold"),
+      text=('σ({beta}·{0}), or 1 where {beta}·{0} > {threshold}',),
       doc="log(1 + e^(beta x)) / beta, linear where beta x > threshold (PyTorch's formula "
           "and defaults beta=1, threshold=20); d/dx = sigmoid(beta x)"),
     P("logsigmoid", 1, lambda m, x: m.minimum(x, 0.0) - m.log1p(m.exp(-abs(x))),
                                                     lambda m, out, x: (m.sigmoid(-x),),
+      text=('σ(-{0})',),
       doc="log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), PyTorch's stable form; d/dx = sigmoid(-x)"),
     P("hardtanh", 1, lambda m, x, lo, hi: m.minimum(m.maximum(x, lo), hi),
                                                     lambda m, out, x, lo, hi: ((x > lo) * (x < hi) * 1.0,),
       params=("min_val", "max_val"),
+      text=('[{min_val} < {0} < {max_val}]',),
       doc="clamp(x, lo, hi); d/dx = 1 strictly inside (lo, hi), 0 at and beyond the corners "
           "(PyTorch's hardtanh_backward)"),
     P("hardsigmoid", 1, lambda m, x: m.minimum(m.maximum(x + 3.0, 0.0), 6.0) / 6.0,
                                                     lambda m, out, x: ((x > -3.0) * (x < 3.0) * _F32_SIXTH,),
+      text=('[-3 < {0} < 3]/6',),
       doc="relu6(x + 3) / 6 (PyTorch's Hardsigmoid); d/dx = 1/6 strictly inside (-3, 3), else 0. "
           "PyTorch's backward multiplies by 1.0f/6.0f, a float32 sixth, also for float64: so do we"),
     P("prelu",  2, lambda m, x, a: m.where(x > 0, x, a * x),
                                                     lambda m, out, x, a: ((x > 0) * 1.0 + (x <= 0) * a,
                                                                           (x <= 0) * x),
+      text=('[{0} > 0] + [{0} ≤ 0]·{1}', '[{0} ≤ 0]·{0}'),
       doc="x if x > 0 else a*x, with a learnable (PReLU) or constant (leaky ReLU) slope a; "
           "d/dx = 1 or a (a at x = 0, as PyTorch), d/da = 0 or x"),
     P("elu",    1, lambda m, x, alpha: m.where(x > 0, x, alpha * m.expm1(m.minimum(x, 0.0))),
                                                     _d_elu,
       params=("alpha",),
+      text=('[{0} > 0] + [{0} ≤ 0]·{alpha}·exp {0}',),
       doc="x if x > 0 else alpha (e^x - 1) (PyTorch's ELU; expm1 for accuracy near 0)"),
     P("bce",    1, lambda m, p, y: -(y * m.clamped_log(p) + (1.0 - y) * m.clamped_log(1.0 - p)),
                                                     lambda m, out, p, y: ((p - y) / m.maximum(p * (1.0 - p),
@@ -296,14 +349,22 @@ TABLE: tuple[Primitive, ...] = (
       params=("target",),
       domain=lambda p, y: (0 <= p) & (p <= 1),
       domain_text="binary cross-entropy needs 0 <= p <= 1",
+      text=('({0} - {target})/max({0}·(1 - {0}), ε)',),
       doc="-(y log p + (1-y) log(1-p)), each log clamped at -100, and d/dp = (p - y) / "
           "max(p (1-p), eps): PyTorch's binary_cross_entropy and its backward"),
-    P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (0.5 * (a >= b) + 0.5 * (a > b),
-                                                                            0.5 * (b >= a) + 0.5 * (b > a)),
-      doc="max(a, b); at a tie each input gets half the gradient (torch.maximum)"),
-    P("minimum", 2, lambda m, a, b: m.minimum(a, b), lambda m, out, a, b: (0.5 * (a <= b) + 0.5 * (a < b),
-                                                                            0.5 * (b <= a) + 0.5 * (b < a)),
-      doc="min(a, b); at a tie each input gets half the gradient (torch.minimum)"),
+    # At a NaN every comparison is false, so both inputs get the whole gradient: PyTorch's
+    # maximum_backward, where(a == b, g/2, g) zeroed where a < b (and where b < a for b).
+    P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (1.0 - 0.5 * (a <= b) - 0.5 * (a < b),
+                                                                            1.0 - 0.5 * (b <= a) - 0.5 * (b < a)),
+      text=('1 - [{0} < {1}] - ½·[{0} = {1}]', '1 - [{1} < {0}] - ½·[{0} = {1}]'),
+      doc="max(a, b), NaN if either is NaN; at a tie each input gets half the gradient, and "
+          "both get all of it when one is NaN (torch.maximum and its backward)"),
+    # At a NaN both inputs get the whole gradient, as for maximum (PyTorch's minimum_backward).
+    P("minimum", 2, lambda m, a, b: m.minimum(a, b), lambda m, out, a, b: (1.0 - 0.5 * (a >= b) - 0.5 * (a > b),
+                                                                            1.0 - 0.5 * (b >= a) - 0.5 * (b > a)),
+      text=('1 - [{0} > {1}] - ½·[{0} = {1}]', '1 - [{1} > {0}] - ½·[{0} = {1}]'),
+      doc="min(a, b), NaN if either is NaN; at a tie each input gets half the gradient, and "
+          "both get all of it when one is NaN (torch.minimum and its backward)"),
 )
 # fmt: on
 del P
@@ -362,3 +423,101 @@ def op_with(name: str, *params: float) -> Op:
             _PARAM_OPS.clear()
         op = _PARAM_OPS[key] = Op(PRIMITIVES[name], tuple(params))
     return op
+
+
+# --------------------------------------------------------------------------- custom ops
+#
+# micrograd defines an op by a closure: ``out = Value(t, (x,), 'cube')`` and then
+# ``out._backward = f`` where f does ``x.grad += 3 * x.data**2 * out.grad``. Such a closure
+# is linear in ``out.grad``, so its local partials are found by probing it: with out.grad = 1
+# and every parent's grad 0, one call leaves parent i's grad at d out / d x_i. ``CustomOp``
+# wraps that as an ``Op`` whose partials are the probe, so the one sweep (``autograd.sweep``),
+# its watchers (steppers, anomaly checks), forward mode and gradcheck all run it unchanged.
+
+
+class CustomOpError(TypeError):
+    """A custom op (a ``_backward`` closure) was asked for what only a table row can give."""
+
+
+class CustomOp(Op):
+    """The ``_op`` of a node whose ``_backward`` closure was assigned, micrograd style.
+
+    It reads as the node's label (``'cube'``) and carries ``closure`` and the
+    node; ``partials`` probes the closure (see above) and restores every grad
+    it touched. Its partials are plain floats, so ``create_graph=True`` and a
+    traced replay (both need the rule as a formula) raise ``CustomOpError``;
+    declare a ``Primitive`` and use ``autograd.apply`` for those.
+    """
+
+    closure: Callable[[], Any]
+    node: Any
+
+    def __new__(cls, label: str, node: Any, closure: Callable[[], Any]):  # returns a CustomOp
+        prim = Primitive(
+            str(label), len(node._prev), _no_forward(label), _no_partials,
+            doc="a custom op: the _backward closure assigned to the node (micrograd style); "
+                "its partials are found by calling it once with out.grad = 1",
+        )
+        self = super().__new__(cls, prim)
+        self.closure, self.node = closure, node
+        self.forward = prim.forward
+        self.partials = self._probe
+        return self
+
+    def __reduce__(self):
+        raise CustomOpError(f"the custom op {str(self)!r} holds a Python closure and cannot be pickled")
+
+    def _probe(self, m: Any, out: Any, *xs: Any) -> tuple:
+        """The local partials: call the closure with out.grad = 1 and the parents' grads at 0."""
+        if m is not FLOATS:
+            raise CustomOpError(
+                f"the custom op {str(self)!r} was defined by assigning a _backward closure: its "
+                "partials are numbers found by calling it, so it supports neither "
+                "create_graph=True nor a traced replay; declare a Primitive with a formula for "
+                "its partials and build the node with autograd.apply"
+            )
+        node = self.node
+        parents = node._prev
+        saved_out, saved = node.grad, [p.grad for p in parents]
+        try:
+            node.grad = 1.0
+            for p in parents:
+                p.grad = 0.0
+            try:
+                self.closure()
+            except Exception as exc:
+                raise OpError(f"backward of {str(self)}", xs,
+                              f"its _backward closure raised {type(exc).__name__}: {exc}") from exc
+            ds, seen = [], set()
+            for i, p in enumerate(parents):
+                # a parent passed twice (x * x) gets its whole partial at its first position
+                d = 0.0 if id(p) in seen else p.grad
+                seen.add(id(p))
+                if type(d) is not float:
+                    if not isinstance(d, numbers.Real):
+                        raise CustomOpError(
+                            f"the _backward closure of {str(self)!r} left input {i}'s grad at "
+                            f"{d!r}; it must add a number to each input's .grad"
+                        )
+                    d = float(d)
+                ds.append(d)
+        finally:
+            node.grad = saved_out
+            for p, g in zip(parents, saved):
+                p.grad = g
+        return tuple(ds)
+
+
+def _no_forward(label: str) -> Callable[..., Any]:
+    def forward(m: Any, *xs: Any) -> Any:
+        raise CustomOpError(
+            f"the custom op {str(label)!r} has no forward rule (its value was computed by hand "
+            "before Value(...) was called), so it cannot be replayed; declare a Primitive and "
+            "build the node with autograd.apply"
+        )
+
+    return forward
+
+
+def _no_partials(m: Any, out: Any, *xs: Any) -> tuple:
+    raise CustomOpError("a custom op's partials are found by probing its node's closure")

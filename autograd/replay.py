@@ -35,11 +35,24 @@ the arrays (``DomainError`` naming the op and the first offending sample's
 inputs), a finite input giving a non-finite output is ``NumericOverflow``, an
 infinite derivative raises in backward, and each recorded branch decision is
 re-evaluated per sample (``BranchError``).
+
+Non-finite numbers (inf, nan, or a value that overflows) follow the scalar
+engine sample by sample. numpy computes with every floating-point flag
+raising; where one is raised, the samples with a non-finite input or result
+are computed again by the scalar engine itself (``autograd.scalar.evaluate``
+forward, the row's partials on floats backward), so a replay gives the value
+the scalar engine gives (inf included), or raises its error (``DomainError``,
+``DivisionByZero``, ``NumericOverflow``) naming the sample. In backward, inf
+and nan that come from non-finite data flow on silently, as in the scalar
+engine; if finite data gave a non-finite gradient, a second, checking pass
+finds the step to blame (``NumericOverflow``). An empty batch replays to
+empty results.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +60,8 @@ from typing import Any
 import numpy as np
 
 from .errors import DivisionByZero, DomainError, NumericOverflow, OpError
-from .primitives import ARRAYS, PRIMITIVES, Op
+from .primitives import ARRAYS, FLOATS, PRIMITIVES, Op
+from .scalar import evaluate
 
 __all__ = ["BranchError", "Decision", "Plan", "TraceError"]
 
@@ -70,6 +84,10 @@ UNARY: dict[str, tuple[Callable, str]] = {"neg": (np.negative, "-{}"), "abs": (n
 BINARY: dict[str, tuple[Callable, str]] = {
     "add": (np.add, "+"), "sub": (np.subtract, "-"), "mul": (np.multiply, "*"),
     "div": (np.true_divide, "/"), "pow": (np.power, "**"),
+}
+FLOAT_OPS: dict[str, Callable] = {  # the same, on Python floats, as a TracedFloat computes
+    "neg": operator.neg, "abs": abs, "add": operator.add, "sub": operator.sub,
+    "mul": operator.mul, "div": operator.truediv, "pow": operator.pow,
 }
 COMPARISONS: dict[str, Callable] = {
     "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
@@ -100,8 +118,13 @@ def prog_text(prog: Sequence[tuple], name: Callable[[Any], str] = lambda i: f"%{
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
-def prog_eval(prog: Sequence[tuple], value: Callable[[Any], Any]) -> Any:
-    """Evaluate an expression, ``value(i)`` giving node i's value (a float or an array)."""
+def prog_eval(prog: Sequence[tuple], value: Callable[[Any], Any],
+              ops: dict[str, Callable] | None = None) -> Any:
+    """Evaluate an expression, ``value(i)`` giving node i's value (a float or an array).
+
+    The operations are numpy's, or ``ops`` (``FLOAT_OPS``: Python's, which
+    raise where a traced float would: ``x / 0`` is a ZeroDivisionError).
+    """
     stack: list[Any] = []
     for tok in prog:
         kind = tok[0]
@@ -110,10 +133,10 @@ def prog_eval(prog: Sequence[tuple], value: Callable[[Any], Any]) -> Any:
         elif kind == "const":
             stack.append(tok[1])
         elif kind in UNARY:
-            stack.append(UNARY[kind][0](stack.pop()))
+            stack.append((ops[kind] if ops else UNARY[kind][0])(stack.pop()))
         else:
             b, a = stack.pop(), stack.pop()
-            stack.append(BINARY[kind][0](a, b))
+            stack.append((ops[kind] if ops else BINARY[kind][0])(a, b))
     return stack.pop()
 
 
@@ -146,7 +169,7 @@ class Decision:
 class _Run:
     """One replay: the blocks of values (and, after backward, of gradients) for ``n`` samples."""
 
-    __slots__ = ("block_dep", "blocks", "grads", "n", "rows", "strict")
+    __slots__ = ("block_dep", "blocks", "check", "grads", "n", "rows", "strict")
 
     def __init__(self, block_dep: list[bool], rows: np.ndarray, strict: bool) -> None:
         self.block_dep = block_dep
@@ -155,9 +178,14 @@ class _Run:
         self.rows = rows  # the original index of each sample, for error messages
         self.n = len(rows)
         self.strict = strict
+        self.check = False  # the checking backward pass: each step looks for overflows
 
     def sample(self, s: int) -> int:
         return int(self.rows[s])
+
+    def where(self, s: int, dep: bool = True) -> str:
+        """How an error names the sample ``s``: ``sample 7``, or ``every sample``."""
+        return f"sample {self.sample(s)}" if dep else "every sample"
 
     def keep(self, mask: np.ndarray) -> None:
         """Go on with the samples in ``mask`` only (those that follow the recorded branches)."""
@@ -240,13 +268,56 @@ def _element(x: Any, j: int, s: int) -> float:
     return float(a[j if a.shape[0] > 1 else 0, s if a.shape[1] > 1 else 0])
 
 
-_FP_ERRORS: dict[str, type[OpError]] = {
-    "divide": DivisionByZero, "overflow": NumericOverflow, "invalid": DomainError,
-}
+def _at(exc: OpError, where: str) -> OpError:
+    """The scalar engine's error ``exc`` again, saying which sample it was: ``(sample 3)``."""
+    return type(exc)(exc.op, exc.inputs, f"{exc.reason} ({where})")
 
 
-def _fp_error_class(exc: BaseException) -> type[OpError]:
-    return next((cls for word, cls in _FP_ERRORS.items() if word in str(exc)), DomainError)
+def _error_class(exc: BaseException) -> type[OpError]:
+    """The engine's error for a failure of Python's float arithmetic (as ``reverse._explain``)."""
+    if isinstance(exc, ZeroDivisionError):
+        return DivisionByZero
+    if isinstance(exc, OverflowError):
+        return NumericOverflow
+    return DomainError
+
+
+def _suspects(shape: tuple[int, int], arrays: Sequence[Any]) -> Any:
+    """(sample, row) pairs where any of ``arrays`` is not finite, the lowest sample first."""
+    bad = np.zeros(shape, dtype=bool)
+    for a in arrays:
+        bad |= ~np.isfinite(np.broadcast_to(a, shape))
+    return zip(*(index.tolist() for index in np.nonzero(bad.T)))
+
+
+def _eval_settled(prog: tuple, run: _Run, value: Callable, dep: bool) -> Any:
+    """``prog`` on a replay's arrays; where numpy flags inf or nan, per sample as the traced code.
+
+    The traced function computed such an expression on Python floats
+    (``TracedFloat``): a sample whose result is not finite is evaluated so
+    again, and raises what Python raised there (``x / 0``: ``DivisionByZero``).
+    """
+    def column(i: Any) -> Any:
+        return value(run, i)
+
+    try:
+        return prog_eval(prog, column)
+    except FloatingPointError:
+        pass
+    with np.errstate(all="ignore"):
+        result = np.array(np.broadcast_to(prog_eval(prog, column), (run.n if dep else 1,)),
+                          dtype=float)
+    for s in np.flatnonzero(~np.isfinite(result)).tolist():
+        def at(i: Any, s: int = s) -> float:
+            return _element(value(run, i), 0, s)
+
+        try:
+            result[s] = float(prog_eval(prog, at, FLOAT_OPS))  # (-8) ** 0.5 is complex: fails
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise _error_class(exc)(
+                prog_text(prog), [at(i) for i in prog_nodes(prog)], f"{exc} ({run.where(s, dep)})"
+            ) from None
+    return result
 
 
 # --------------------------------------------------------------------------- plan items
@@ -272,10 +343,10 @@ class _Step:
                 raise self._domain_error(xs, ok, run)
         try:
             out = self.fwd(ARRAYS, *xs, *self.params)
-        except FloatingPointError:  # numpy flagged inf or nan: an error only if the inputs were finite
+        except FloatingPointError:  # numpy flagged inf or nan: the scalar engine decides
             with np.errstate(all="ignore"):
                 out = self.fwd(ARRAYS, *xs, *self.params)
-            self._check_finite(xs, out, run)
+            out = self._settle(xs, out, run)
         except (TypeError, ValueError, AttributeError) as exc:
             raise TraceError(
                 f"op {self.op!r} has no array rule: its forward function failed on numpy arrays "
@@ -293,9 +364,12 @@ class _Step:
         xs = [op.get(run.blocks) for op in self.operands]
         out = run.blocks[self.block]
         try:
-            ds = self.part(ARRAYS, out, *xs, *self.params)
-        except FloatingPointError as exc:
-            raise self._backward_error(xs, out, run, exc) from None
+            with np.errstate(divide="raise", invalid="raise", over="raise"):
+                ds = self.part(ARRAYS, out, *xs, *self.params)
+        except FloatingPointError:  # an infinite or undefined partial: the scalar rule decides
+            ds = self._settle_partials(xs, out, run)
+        if run.check:
+            self._check_contributions(xs, out, ds, g, run)
         for gather, d in zip(self.operands, ds):
             if gather.nograd:
                 continue
@@ -311,42 +385,86 @@ class _Step:
         inputs = [_element(x, j, s) for x in xs]
         return self.prim.domain_error(self.op, inputs, f"{self.prim.domain_text} ({where})")
 
-    def _check_finite(self, xs: list, out: Any, run: _Run) -> None:
-        """Raise NumericOverflow where finite inputs gave a non-finite output (as the scalar engine)."""
-        shape = (self.k, run.n if self.dep else 1)
-        finite_in = np.ones(shape, dtype=bool)
-        for x in xs:
-            finite_in &= np.isfinite(x)
-        bad = finite_in & ~np.isfinite(np.broadcast_to(out, shape))
-        if bad.any():
-            j, s = _first_bad(bad)
-            value = _element(out, j, s)
-            raise NumericOverflow(self.op, [_element(x, j, s) for x in xs],
-                                  f"finite inputs gave {value!r} (sample {run.sample(s)})")
+    def _settle(self, xs: list, out: Any, run: _Run) -> np.ndarray:
+        """``out`` where numpy flagged inf or nan, made what the scalar engine gives.
 
-    def _backward_error(self, xs: list, out: Any, run: _Run, exc: BaseException) -> OpError:
-        """The error the scalar engine raises for an infinite derivative, naming the sample."""
+        Each sample with a non-finite input or output is computed by the
+        scalar engine (``evaluate``): its value replaces numpy's, or its error
+        (``NumericOverflow`` for finite inputs, ``DomainError`` for
+        ``sin(inf)``, ...) is raised naming the sample.
+        """
+        shape = (self.k, run.n if self.dep else 1)
+        out = np.array(np.broadcast_to(out, shape), dtype=float)
+        for s, j in _suspects(shape, [out, *xs]):
+            try:
+                out[j, s] = evaluate(self.op, tuple(_element(x, j, s) for x in xs))
+            except OpError as exc:
+                raise _at(exc, run.where(s, self.dep)) from None
+        return out
+
+    def _settle_partials(self, xs: list, out: Any, run: _Run) -> list[np.ndarray]:
+        """The partials where numpy flagged inf or nan, made what the scalar rule gives.
+
+        Each sample with a non-finite input, output or partial evaluates the
+        row's partials on floats, as the scalar engine's backward does: their
+        values replace numpy's, or the rule's failure (``0.5 / 0`` for sqrt
+        at 0) raises the scalar engine's error naming the sample.
+        """
         shape = (self.k, run.n if self.dep else 1)
         with np.errstate(all="ignore"):
-            ds = self.part(ARRAYS, out, *xs, *self.params)
-        bad = np.zeros(shape, dtype=bool)
-        for d in ds:
-            bad |= ~np.isfinite(np.broadcast_to(d, shape))
-        j, s = _first_bad(bad) if bad.any() else (0, 0)
-        return _fp_error_class(exc)(
-            f"backward of {self.op}", [_element(x, j, s) for x in xs],
-            f"the derivative is not finite here (sample {run.sample(s)})",
-        )
+            ds = [np.array(np.broadcast_to(d, shape), dtype=float)
+                  for d in self.part(ARRAYS, out, *xs, *self.params)]
+        for s, j in _suspects(shape, [out, *xs, *ds]):
+            inputs = [_element(x, j, s) for x in xs]
+            try:
+                exact = self.part(FLOATS, _element(out, j, s), *inputs, *self.params)
+            except (ArithmeticError, ValueError) as exc:
+                raise _error_class(exc)(
+                    f"backward of {self.op}", inputs,
+                    f"the derivative is not finite here ({exc}) ({run.where(s, self.dep)})",
+                ) from None
+            for d, e in zip(ds, exact):
+                d[j, s] = e
+        return ds
+
+    def _check_contributions(self, xs: list, out: Any, ds: Sequence[Any], g: np.ndarray,
+                             run: _Run) -> None:
+        """The checking pass: NumericOverflow where finite data and gradient give a non-finite one.
+
+        As the scalar engine's backward: a contribution d_i * g is to blame
+        when the step's output, inputs and incoming gradient are finite and
+        it is not.
+        """
+        shape = g.shape
+        finite = np.isfinite(g) & np.isfinite(np.broadcast_to(out, shape))
+        for x in xs:
+            finite &= np.isfinite(np.broadcast_to(x, shape))
+        for i, d in enumerate(ds):
+            c = np.broadcast_to(d * g, shape)
+            bad = finite & ~np.isfinite(c)
+            if bad.any():
+                j, s = _first_bad(bad)
+                raise NumericOverflow(
+                    f"backward of {self.op}", [_element(x, j, s) for x in xs],
+                    f"the gradient flowing to input {i} is {float(c[j, s])!r} (partial "
+                    f"{_element(d, j, s)!r} times incoming gradient {float(g[j, s])!r}) "
+                    f"({run.where(s, self.dep)})",
+                )
 
 
 class _Affine:
-    """``m`` linear forms over the same ``p`` values: out = W @ X (+ b), one matrix product."""
+    """``m`` linear forms over the same ``p`` values: out = W @ X (+ b), one matrix product.
 
-    __slots__ = ("bias", "bias_unique", "block", "label", "unique", "weights", "widx", "xs")
+    ``steps[j]`` are form j's own steps, ``(node, op, args)`` in tape order
+    with each arg ``("x", k)``, ``("p", j)`` or ``("n", node)``: how the
+    scalar engine computes it, for the samples whose sum is not finite.
+    """
+
+    __slots__ = ("bias", "bias_unique", "block", "steps", "unique", "weights", "widx", "xs")
 
     def __init__(self, xs: _Gather, widx: np.ndarray, bias: np.ndarray | None, block: int,
-                 label: str) -> None:
-        self.xs, self.widx, self.bias, self.block, self.label = xs, widx, bias, block, label
+                 steps: list[list[tuple]]) -> None:
+        self.xs, self.widx, self.bias, self.block, self.steps = xs, widx, bias, block, steps
         flat = widx.ravel()
         self.weights = flat
         self.unique = len(set(flat.tolist())) == flat.size
@@ -355,12 +473,22 @@ class _Affine:
     def forward(self, run: _Run) -> None:
         p = run.blocks[1][:, 0]
         x = self.xs.get(run.blocks)
+        try:
+            out = self._sums(p, x)
+            finite = math.isfinite(out.sum())  # one cheap reduction; if not finite, look closer
+        except FloatingPointError:  # numpy flagged inf or nan
+            with np.errstate(all="ignore"):
+                out = self._sums(p, x)
+            finite = False
+        if not finite:
+            self._settle(p, x, out, run)
+        run.blocks[self.block] = out
+
+    def _sums(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
         out = p[self.widx] @ x
         if self.bias is not None:
             out += p[self.bias][:, None]
-        if not math.isfinite(out.sum()):  # one cheap reduction; a non-finite sum means look closer
-            self._check_finite(x, out, run)
-        run.blocks[self.block] = out
+        return out
 
     def backward(self, run: _Run) -> None:
         g = run.grads[self.block]
@@ -369,6 +497,8 @@ class _Affine:
         p = run.blocks[1][:, 0]
         x = self.xs.get(run.blocks)
         gp = run.grads[1][:, 0]
+        if run.check:
+            self._check_contributions(p, x, g, run)
         if not self.xs.nograd:
             self.xs.add(run, p[self.widx].T @ g, fresh=True)
         dw = (g @ x.T).ravel()
@@ -383,18 +513,44 @@ class _Affine:
             else:
                 np.add.at(gp, self.bias, db)
 
-    def _check_finite(self, x: np.ndarray, out: np.ndarray, run: _Run) -> None:
-        """NumericOverflow where finite inputs (and weights) gave a non-finite sum."""
-        p = run.blocks[1][:, 0]
-        finite_w = np.isfinite(p[self.widx]).all(axis=1)
-        if self.bias is not None:
-            finite_w &= np.isfinite(p[self.bias])
-        bad = ~np.isfinite(out) & np.isfinite(x).all(axis=0) & finite_w[:, None]
-        if bad.any():
-            j, s = _first_bad(bad)
-            raise NumericOverflow(self.label, [float(v) for v in x[:, s]],
-                                  f"finite inputs gave {float(out[j, s])!r} in a sum of products "
-                                  f"(sample {run.sample(s)})")
+    def _settle(self, p: np.ndarray, x: np.ndarray, out: np.ndarray, run: _Run) -> None:
+        """Each sum that is not finite, computed as the scalar engine does, step by step.
+
+        Its value (inf or nan from a non-finite input) replaces numpy's, or
+        its error (``NumericOverflow``: finite terms whose sum overflows) is
+        raised naming the sample.
+        """
+        for s, j in _suspects(out.shape, [out]):
+            values: dict[int, float] = {}
+            for node, op, args in self.steps[j]:
+                inputs = tuple(float(x[k, s]) if kind == "x" else float(p[k]) if kind == "p"
+                               else values[k] for kind, k in args)
+                try:
+                    values[node] = evaluate(op, inputs)
+                except OpError as exc:
+                    raise _at(exc, run.where(s)) from None
+            out[j, s] = values[self.steps[j][-1][0]]
+
+    def _check_contributions(self, p: np.ndarray, x: np.ndarray, g: np.ndarray,
+                             run: _Run) -> None:
+        """The checking pass: NumericOverflow where finite w, x and g give a non-finite w g or x g.
+
+        The sums of a form pass the incoming gradient g on unchanged; its
+        products ``w * x`` send back ``w g`` and ``x g``, as in the scalar
+        engine's backward.
+        """
+        w = p[self.widx]
+        for k in range(w.shape[1]):
+            wk, xk = w[:, k:k + 1], x[k:k + 1, :]
+            finite = np.isfinite(g) & np.isfinite(wk) & np.isfinite(xk) & np.isfinite(wk * xk)
+            bad = finite & ~(np.isfinite(wk * g) & np.isfinite(xk * g))
+            if bad.any():
+                j, s = _first_bad(bad)
+                raise NumericOverflow(
+                    "backward of *", [float(wk[j, 0]), float(xk[0, s])],
+                    f"the gradient {float(g[j, s])!r} times these gives a gradient that is not "
+                    f"finite ({run.where(s)})",
+                )
 
 
 class _Derived:
@@ -407,7 +563,7 @@ class _Derived:
 
     def forward(self, run: _Run) -> None:
         width = run.n if self.dep else 1
-        value = prog_eval(self.prog, lambda i: self.where(run, i))
+        value = _eval_settled(self.prog, run, self.where, self.dep)
         value = np.broadcast_to(np.asarray(value, dtype=float), (width,))
         run.blocks[self.block] = value.reshape(1, width)
 
@@ -425,8 +581,8 @@ class _Guard:
 
     def forward(self, run: _Run) -> None:
         d = self.decision
-        lhs = prog_eval(d.lhs, lambda i: self.where(run, i))
-        rhs = prog_eval(d.rhs, lambda i: self.where(run, i))
+        lhs = _eval_settled(d.lhs, run, self.where, self.dep)
+        rhs = _eval_settled(d.rhs, run, self.where, self.dep)
         bad = np.broadcast_to(COMPARISONS[d.op](lhs, rhs) != d.outcome, (run.n,))
         if not bad.any():
             return
@@ -650,7 +806,8 @@ class Plan:
             widx = np.array([[nodes[c][1] for c in forms[i].coefs] for i in members])
             bias = (np.array([nodes[forms[i].bias][1] for i in members])
                     if first.bias is not None else None)
-            item = _Affine(self._gather([self.loc[x] for x in first.xs]), widx, bias, block, "+")
+            steps = [self._form_steps(i, forms[i]) for i in members]
+            item = _Affine(self._gather([self.loc[x] for x in first.xs]), widx, bias, block, steps)
         else:
             operands = [self._gather([self.loc[nodes[i][2][p]] for i in members])
                         for p in range(len(spec[2]))]
@@ -658,6 +815,18 @@ class Plan:
         for r, i in enumerate(members):
             self.loc[i] = (block, r)
         return item
+
+    def _form_steps(self, root: int, form: _Form) -> list[tuple]:
+        """The steps of the linear form ``root`` in tape order, for ``_Affine.steps``."""
+        position = {x: k for k, x in enumerate(form.xs)}
+        steps = []
+        for i in sorted([*form.absorbed, root]):
+            _, op, args = self.nodes[i]
+            steps.append((i, op, tuple(
+                ("x", position[a]) if a in position
+                else ("p", self.nodes[a][1]) if self.nodes[a][0] == "param" else ("n", a)
+                for a in args)))
+        return steps
 
     def describe(self, i: int) -> str:
         """Node i as the tape lists it: ``input 0``, ``parameter 3``, ``*(%2, %0)``."""
@@ -693,8 +862,10 @@ class Plan:
         return run
 
     def values(self, run: _Run) -> np.ndarray:
-        """The outputs of a replay: shape (n, number of outputs)."""
+        """The outputs of a replay: shape (n, number of outputs); (0, outputs) for no samples."""
         out = np.empty((run.n, len(self.outputs)))
+        if run.n == 0:  # an empty batch, or every sample dropped: the items stopped early
+            return out
         for j, o in enumerate(self.outputs):
             out[:, j] = self._value(run, o)
         return out
@@ -703,17 +874,69 @@ class Plan:
         """Backpropagate ``seed`` (n, outputs); add the batch sums to the parameters' grads.
 
         Returns the gradients with respect to the inputs, shape (n, n_inputs).
+        As the scalar engine's backward: the seed must be finite; inf and nan
+        that come from non-finite data flow on; a rule that fails on a sample
+        raises its error; and if finite data gave a non-finite gradient, a
+        checking pass raises ``NumericOverflow`` naming the step. On an error
+        no parameter's ``grad`` changes. An empty batch adds nothing.
         """
+        if not np.isfinite(seed).all():
+            bad = float(seed[~np.isfinite(seed)][0])
+            raise ValueError(f"backward: the gradient to start from must be finite, got {bad!r}")
+        if run.n == 0:
+            return np.zeros((0, self.n_inputs))
+        self._sweep(run, seed)
+        gp, g_inputs = run.grads[1], run.grads[0]
+        with np.errstate(all="ignore"):  # a sum of finite gradients may overflow: then look closer
+            finite = math.isfinite(gp.sum()) and (g_inputs is None
+                                                  or math.isfinite(g_inputs.sum()))
+        if not finite:
+            self._blame(run, seed)
+        for p, g in zip(self.params, gp[:, 0].tolist()):
+            p.grad = g if p.grad is None else p.grad + g  # None: zero_grad(set_to_none=True)
+        return np.zeros((run.n, self.n_inputs)) if g_inputs is None else g_inputs.T.copy()
+
+    def _sweep(self, run: _Run, seed: np.ndarray) -> None:
+        """The backward pass proper: fresh gradient blocks, filled from the outputs back."""
         run.grads = [None] * len(self.block_rows)
         run.grads[1] = np.zeros((len(self.params), 1))
-        with np.errstate(divide="raise", invalid="raise", over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):  # inf and nan flow on as in floats; steps check partials
             for j, gather in enumerate(self.out_gathers):
                 column = seed[:, j]
                 if column.any():
                     gather.add(run, column.reshape(1, -1).copy(), fresh=True)
             for item in reversed(self.items):
                 item.backward(run)
-        for p, g in zip(self.params, run.grads[1][:, 0].tolist()):
-            p.grad += g
-        g_inputs = run.grads[0]
-        return np.zeros((run.n, self.n_inputs)) if g_inputs is None else g_inputs.T.copy()
+
+    def _blame(self, run: _Run, seed: np.ndarray) -> None:
+        """Some gradient is not finite: raise NumericOverflow if finite data made it so.
+
+        A checking pass first looks for a step whose finite data and incoming
+        gradient give a non-finite contribution (as the scalar engine does);
+        failing that, a sample whose values are all finite but whose input
+        gradient is not, or parameter gradients of an all-finite batch that
+        are not, overflowed when contributions were added up. Otherwise the
+        inf or nan came from the data, and is the answer.
+        """
+        run.check = True
+        try:
+            self._sweep(run, seed)
+        finally:
+            run.check = False
+        finite = np.isfinite(seed).all(axis=1)
+        for block, dep in zip(run.blocks, run.block_dep):
+            if block is not None:
+                finite &= np.isfinite(block).all(axis=0) if dep else bool(np.isfinite(block).all())
+        g_inputs, gp = run.grads[0], run.grads[1][:, 0]
+        if g_inputs is not None:
+            bad = ~np.isfinite(g_inputs) & finite
+            if bad.any():
+                i, s = _first_bad(bad)
+                raise NumericOverflow("backward", [float(v) for v in run.blocks[0][:, s]],
+                                      f"finite gradients add up to {float(g_inputs[i, s])!r} "
+                                      f"for input {i} ({run.where(s)})")
+        if finite.all() and not np.isfinite(gp).all():
+            j = int(np.flatnonzero(~np.isfinite(gp))[0])
+            raise NumericOverflow("backward", [float(run.blocks[1][j, 0])],
+                                  f"the gradients of parameter {j} add up to {float(gp[j])!r} "
+                                  "over the batch")

@@ -1,8 +1,8 @@
-"""Reverse mode: the backward sweep, ``backward()`` and ``grad()``.
+"""Reverse mode: ``backward()`` and ``grad()``, both running the one sweep of ``autograd.sweep``.
 
-One sweep over the topological order, from the output back to the leaves;
-at each node the primitive table gives the local partials d_i, and each
-parent receives ``d_i * node.grad``. The sweep uses each node's ``grad`` slot
+The sweep goes over the topological order, from the output back to the
+leaves; at each node the primitive table gives the local partials d_i, and
+each parent receives ``d_i * node.grad``. The sweep uses each node's ``grad`` slot
 as its accumulator; what was there before (from earlier passes) is set aside
 first and added back at the end, so that gradients *accumulate* across
 ``backward()`` calls exactly as in PyTorch, and ``grad()`` can leave every
@@ -16,97 +16,139 @@ that can be differentiated again.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
+from typing import Any
 
+from . import sweep
 from . import value as value_module
 from .errors import AnomalyError, DivisionByZero, DomainError, NumericOverflow, OpError
 from .graph import topological_order
-from .primitives import FLOATS, VALUES, Op
+from .primitives import FLOATS, Op
+from .sweep import RuleError, Watcher
 from .value import Value, _leaf
 
 
-class RuleError(TypeError):
-    """A node whose op has no rule in the table, or whose rule returns the wrong number of partials."""
+def _anomaly_watch(node: Value, ds: tuple, g: Any) -> None:
+    """Under ``detect_anomaly()``: the first non-finite contribution raises, naming the op."""
+    for i, d in enumerate(ds):
+        contribution = d * g
+        if not math.isfinite(getattr(contribution, "_data", contribution)):
+            raise AnomalyError(
+                f"backward of {node._op}", [q._data for q in node._prev],
+                f"the gradient flowing to input {i} is {contribution!r}", node.site,
+            )
 
 
-def _sweep_floats(order: list[Value]) -> None:
-    """Propagate float gradients from the last node of ``order`` to all others."""
-    m = FLOATS
-    for node in reversed(order):
-        parents = node._prev
-        if not parents:
-            continue
-        g = node.grad
-        n = len(parents)
-        # the two common arities are unrolled: this loop is the engine's hot path
-        if n == 2:
-            a, b = parents
-            da, db = node._op.partials(m, node.data, a.data, b.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif n == 1:
-            (a,) = parents
-            (da,) = node._op.partials(m, node.data, a.data)
-            a.grad += da * g
-        else:
-            ds = node._op.partials(m, node.data, *[p.data for p in parents])
-            _check_arity(node, ds)
-            for p, d in zip(parents, ds):
-                p.grad += d * g
+def _run(order: list[Value], seed: object, create_graph: bool, watch: Watcher | None = None) -> list:
+    """Sweep with fresh accumulators; returns the grads that were in the nodes before.
 
-
-def _sweep_general(order: list[Value], create_graph: bool, check: bool) -> None:
-    """The same sweep, for the two slow cases.
-
-    ``create_graph``: rules are evaluated on the nodes themselves, so every
-    partial, product and sum is recorded and the gradients are ``Value`` s.
-    ``check`` (under ``detect_anomaly()``): the first non-finite gradient
-    contribution raises ``AnomalyError`` naming the op and where it was created.
+    A float sweep holds the forward pass's rule: a seed that is not finite is
+    refused up front, and a gradient that finite data and a finite incoming
+    gradient made inf or nan is a ``NumericOverflow`` naming the op
+    (``_check_finite``). On any error every ``.grad`` is restored.
+    (With ``create_graph`` every product and sum of the sweep is itself a
+    ``Value`` operation, which raises under the same rule.)
     """
-    for node in reversed(order):
-        parents = node._prev
-        if not parents:
-            continue
-        g = node.grad
-        if create_graph:
-            ds = node._op.partials(VALUES, node, *parents)
-        else:
-            ds = node._op.partials(FLOATS, node.data, *[p.data for p in parents])
-        _check_arity(node, ds)
-        for i, (p, d) in enumerate(zip(parents, ds)):
-            contribution = d * g
-            if check and not math.isfinite(getattr(contribution, "data", contribution)):
-                raise AnomalyError(
-                    f"backward of {node._op}", [q.data for q in parents],
-                    f"the gradient flowing to input {i} is {contribution!r}", node.site,
-                )
-            p.grad = p.grad + contribution
-
-
-def _check_arity(node: Value, ds: object) -> None:
-    if not isinstance(ds, tuple) or len(ds) != len(node._prev):
-        got = len(ds) if isinstance(ds, tuple) else type(ds).__name__
-        raise RuleError(
-            f"the rule for {node._op!r} returned {got} partials for {len(node._prev)} inputs"
-        )
-
-
-def _run(order: list[Value], seed: object, create_graph: bool) -> list:
-    """Sweep with fresh accumulators; returns the grads that were in the nodes before."""
+    # stale data (VersionError), float gradients while tracing; and whether detect_anomaly() is on
+    anomaly = value_module._before_backward(order, create_graph)
+    if not create_graph and not math.isfinite(seed):
+        raise ValueError(f"backward: the gradient to start from must be finite, got {seed!r}")
     saved = [n.grad for n in order]
     for n in order:
         n.grad = 0.0
     order[-1].grad = seed
+    if watch is None and anomaly:
+        watch = _anomaly_watch
     try:
-        if create_graph or value_module._anomaly:
-            _sweep_general(order, create_graph, check=value_module._anomaly)
-        else:
-            _sweep_floats(order)
+        sweep.reverse(order, create_graph, watch)
+        if not create_graph:
+            _check_finite(order, seed)
     except BaseException as exc:
         for n, old in zip(order, saved):
             n.grad = old
-        raise _explain(order, exc) from exc
+        error = _explain(order, exc)
+        if error is exc:
+            raise
+        raise error from exc
     return saved
+
+
+_grad_of = operator.attrgetter("grad")
+
+
+def _check_finite(order: list[Value], seed: float) -> None:
+    """After a float sweep: a ``NumericOverflow`` if finite inputs gave a non-finite gradient.
+
+    One sum tells whether any grad is inf or nan, as those propagate through a
+    sum (inf + -inf is nan: still caught), at the cost of one pass in C. Only
+    when it is not finite does a second, checking sweep (``_first_overflow``)
+    look for the step to blame. Grads made non-finite by non-finite data (a
+    forward pass that had an inf or nan input) are no error, as in the forward
+    pass; a sum of finite grads that overflows costs the second sweep and
+    raises nothing.
+    """
+    if math.isfinite(sum(map(_grad_of, order))):
+        return
+    error = _first_overflow(order, seed)
+    if error is not None:
+        raise error
+
+
+class _Blame(Exception):
+    """Stops the checking sweep at the step to blame, carrying its error."""
+
+    def __init__(self, error: NumericOverflow) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _first_overflow(order: list[Value], seed: float) -> NumericOverflow | None:
+    """Rerun the sweep, watching each step; the error for the first finite step gone non-finite.
+
+    A step is node -> parent i: ``parent.grad += d_i * node.grad``. It is to
+    blame when the node's data, its inputs' data, its incoming grad and the
+    parent's grad before the step are all finite, and the grad after is not.
+    """
+    isfinite = math.isfinite
+
+    def blame(node: Value, ds: tuple, g: float) -> None:
+        xs = [p._data for p in node._prev]
+        if not (isfinite(g) and isfinite(node._data) and all(map(isfinite, xs))):
+            return
+        for e in sweep.reverse_edges(node, ds, g):
+            if isfinite(e.before) and not isfinite(e.after):
+                if isfinite(e.contribution):
+                    reason = (f"adding {e.contribution!r} to input {e.arg}'s gradient "
+                              f"{e.before!r} gives {e.after!r}")
+                else:
+                    reason = (f"the gradient flowing to input {e.arg} is {e.contribution!r} "
+                              f"(partial {e.partial!r} times incoming gradient {g!r})")
+                raise _Blame(NumericOverflow(f"backward of {node._op}", xs, reason))
+
+    for n in order:
+        n.grad = 0.0
+    order[-1].grad = seed
+    try:
+        sweep.reverse(order, False, blame)
+    except _Blame as found:
+        return found.error
+    return None
+
+
+def run_fresh(order: list[Value], gradient: float, watch: Watcher | None = None) -> list[float]:
+    """The float sweep from ``order[-1]`` on fresh accumulators; every ``.grad`` is left as found.
+
+    Returns the gradients it computed, parallel to ``order`` (what ``grad()``
+    reads off, and what a watcher saw being built).
+    """
+    from .scalar import as_float
+
+    saved = _run(order, as_float(gradient, "backward"), create_graph=False, watch=watch)
+    result = [n.grad for n in order]
+    for n, old in zip(order, saved):
+        n.grad = old
+    return result
 
 
 def _explain(order: list[Value], exc: BaseException) -> BaseException:
@@ -117,7 +159,7 @@ def _explain(order: list[Value], exc: BaseException) -> BaseException:
     if node is None:
         return exc
     op = node._op
-    inputs = [p.data for p in node._prev]
+    inputs = [p._data for p in node._prev]
     if not isinstance(op, Op):
         return RuleError(
             f"no derivative rule for op {op!r}: it is not in the primitive table "
@@ -140,7 +182,7 @@ def _failing_node(order: list[Value]) -> tuple[Value | None, bool]:
         if not isinstance(op, Op):
             return node, False
         try:
-            ds = op.partials(FLOATS, node.data, *[p.data for p in node._prev])
+            ds = op.partials(FLOATS, node._data, *[p._data for p in node._prev])
         except (ArithmeticError, ValueError, TypeError, AttributeError):
             return node, False
         if not isinstance(ds, tuple) or len(ds) != len(node._prev):

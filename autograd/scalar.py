@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Any
 
 from .errors import DomainError, NumericOverflow, OpError
@@ -36,28 +37,70 @@ def describe(x: object) -> str:
 
 
 def as_float(x: object, op: str) -> float:
-    """``x`` as a float if it is a real number (int, float, bool, numpy scalar), else a TypeError."""
+    """``x`` as a float if it is a real number (int, float, bool, numpy scalar), else a TypeError.
+
+    A number too large for a float (``10**400``) is a ``NumericOverflow`` naming ``op``.
+    """
     if type(x) is float:
         return x
     if isinstance(x, numbers.Real):
-        return float(x)
+        return _real(x, op)
     raise TypeError(
         f"{op}: expected a real number or a Value, got {describe(x)}"
     )
 
 
-def operand(x: object, op: str, kind: type) -> Any:
-    """The float a non-``kind`` operand stands for, or NotImplemented for arrays.
+def _real(x: numbers.Real, op: str) -> float:
+    """float(x), or a NumericOverflow naming ``op`` where Python's would name nothing."""
+    try:
+        return float(x)
+    except OverflowError:
+        kind = "integer" if isinstance(x, numbers.Integral) else type(x).__name__
+        raise NumericOverflow(
+            op, (x,),
+            f"this {kind} is too large for a float (the largest is {sys.float_info.max!r})"
+        ) from None
 
-    Numbers become constants; numpy arrays get NotImplemented so that numpy
-    maps the op over their elements; anything else is a TypeError naming the op.
+
+def param(x: object, op: str, name: str) -> float:
+    """A constant parameter of ``op`` (an exponent, a slope, a bound) as a finite float.
+
+    Not a real number: TypeError; inf or nan: ValueError naming ``op`` and
+    ``name``. A parameter is no graph input, so the forward rule "finite in,
+    non-finite out is an overflow" could not say what went wrong.
+    """
+    c = as_float(x, op)
+    if not math.isfinite(c):
+        raise ValueError(f"{op}: {name} must be a finite number, got {c!r}")
+    return c
+
+
+# The ops Python reaches through an operator (``x + arr``, ``arr ** x``): for a numpy array
+# they return NotImplemented, so that numpy maps the op over its elements. A named op
+# (``x.maximum(arr)``) has no reflected form: NotImplemented would reach the caller as a value.
+_OPERATOR_OPS = frozenset({"+", "-", "*", "/", "pow"})
+
+
+def operand(x: object, op: str, kind: type) -> Any:
+    """The float a non-``kind`` operand stands for, or NotImplemented for arrays under an operator.
+
+    Numbers become constants (one too large for a float is a ``NumericOverflow``
+    naming the op); a numpy array gets NotImplemented from an operator
+    (``+ - * / **``), so that numpy maps the op over its elements, and a
+    TypeError from a named op (``maximum``, ``prelu``); anything else is a
+    TypeError naming the op.
     """
     if isinstance(x, Scalar):
         raise TypeError(f"{op}: cannot combine a {kind.__name__} with a {type(x).__name__}")
     if isinstance(x, numbers.Real):
-        return float(x)
+        return _real(x, op)
     if hasattr(x, "__array_ufunc__"):
-        return NotImplemented
+        if op in _OPERATOR_OPS:
+            return NotImplemented
+        raise TypeError(
+            f"{op}: unsupported operand {describe(x)}; {op} takes one scalar at a time, "
+            "so apply it to each element (a list comprehension, or np.vectorize)"
+        )
     raise TypeError(
         f"{op}: unsupported operand {describe(x)}; operands must be {kind.__name__}s or real numbers"
     )
@@ -137,7 +180,7 @@ class Scalar:
             return self._binary(POW, other)
         if hasattr(other, "__array_ufunc__"):
             return NotImplemented
-        return self._unary(op_with("**", as_float(other, "**")))
+        return self._unary(op_with("**", param(other, "**", "the exponent")))
 
     def __rpow__(self, other):
         return self._rbinary(POW, other)
@@ -193,10 +236,10 @@ class Scalar:
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0):
         """log(1 + e ** (beta x)) / beta, linear above threshold: ``torch.nn.functional.softplus``."""
-        beta = as_float(beta, "softplus")
+        beta = param(beta, "softplus", "beta")
         if beta == 0:
             raise ValueError("softplus: beta must be non-zero")
-        return self._unary(op_with("softplus", beta, as_float(threshold, "softplus")))
+        return self._unary(op_with("softplus", beta, param(threshold, "softplus", "threshold")))
 
     def logsigmoid(self):
         """log(sigmoid(self)), stable for large |self| (``torch.nn.functional.logsigmoid``)."""
@@ -204,7 +247,7 @@ class Scalar:
 
     def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0):
         """clamp(self, min_val, max_val), gradient 1 strictly inside (``torch.nn.functional.hardtanh``)."""
-        lo, hi = as_float(min_val, "hardtanh"), as_float(max_val, "hardtanh")
+        lo, hi = param(min_val, "hardtanh", "min_val"), param(max_val, "hardtanh", "max_val")
         if not lo < hi:
             raise ValueError(f"hardtanh: min_val must be below max_val, got {lo} and {hi}")
         return self._unary(op_with("hardtanh", lo, hi))
@@ -219,22 +262,22 @@ class Scalar:
 
     def leaky_relu(self, negative_slope: float = 0.01):
         """self if self > 0 else negative_slope * self (``torch.nn.functional.leaky_relu``)."""
-        return self._binary(PRELU, as_float(negative_slope, "leaky_relu"))
+        return self._binary(PRELU, param(negative_slope, "leaky_relu", "negative_slope"))
 
     def elu(self, alpha: float = 1.0):
         """self if self > 0 else alpha * (e ** self - 1) (``torch.nn.functional.elu``)."""
-        return self._unary(op_with("elu", as_float(alpha, "elu")))
+        return self._unary(op_with("elu", param(alpha, "elu", "alpha")))
 
     def binary_cross_entropy(self, target: float):
         """-(t log p + (1 - t) log(1 - p)) for p = self in [0, 1], logs clamped at -100 (PyTorch)."""
-        return self._unary(op_with("bce", as_float(target, "binary_cross_entropy")))
+        return self._unary(op_with("bce", param(target, "binary_cross_entropy", "target")))
 
     def maximum(self, other):
-        """max(self, other); tied inputs share the gradient equally (``torch.maximum``)."""
+        """max(self, other), NaN if either is; a tie shares the gradient (``torch.maximum``)."""
         return self._binary(MAXIMUM, other)
 
     def minimum(self, other):
-        """min(self, other); tied inputs share the gradient equally (``torch.minimum``)."""
+        """min(self, other), NaN if either is; a tie shares the gradient (``torch.minimum``)."""
         return self._binary(MINIMUM, other)
 
     # comparisons compare data; equality stays identity ---------------------------------------
@@ -259,7 +302,10 @@ class Scalar:
 
 
 def _data(other: object, op: str) -> float:
-    return other.data if isinstance(other, Scalar) else as_float(other, op)
+    """What a comparison compares: a scalar's data, an int as it is (exact past 1e308), a float."""
+    if isinstance(other, Scalar):
+        return other.data
+    return other if type(other) is int else as_float(other, op)
 
 
-__all__ = ["OpError", "Scalar", "as_float", "describe", "evaluate"]
+__all__ = ["OpError", "Scalar", "as_float", "describe", "evaluate", "param"]

@@ -48,8 +48,14 @@ way Python code can look at a number inside the graph is watched:
 Not detectable, so not supported: random draws and other Python state read
 inside ``f`` are frozen at their traced values (``nn.Dropout`` in training
 mode, for one); a ``BatchNorm1d`` in training mode mixes samples and refuses
-to trace (it reads data with ``float``). Tracing patches ``Value`` for the
-duration of the call, so trace in one thread at a time.
+to trace (it reads data with ``float``).
+
+Tracing is a recording mode of the engine, like ``no_grad()``: it belongs to
+the thread (or asyncio task) that calls ``trace``, which the engine tells
+what it does through the hooks of ``autograd.value.Recorder``. Other threads
+are not affected while it runs (their ``v.data`` is a float, their
+comparisons are theirs), and they may trace at the same time. The engine
+itself reads ``_data``, the float, so only user code sees ``TracedFloat`` s.
 
 ``TapeCache(f)`` keeps one tape per branch pattern met, tracing again on a
 sample that branches differently: it replays any batch (``nn.fit(...,
@@ -68,7 +74,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import reverse as _reverse
 from . import value as _value
 from .primitives import ARRAYS, FLOATS, Op
 from .replay import COMPARISONS, BranchError, Decision, Plan, TraceError, prog_text
@@ -80,7 +85,6 @@ __all__ = ["BranchError", "Decision", "Step", "Tape", "TapeCache", "TraceError",
 
 # --------------------------------------------------------------------------- numbers read while tracing
 
-_recording: _Recording | None = None
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -107,7 +111,7 @@ def _operand(x: Any, op: str) -> tuple[tuple, float]:
     if isinstance(x, TracedFloat):
         return x.prog, x.value
     if isinstance(x, Value):
-        return (("node", x),), _DATA.__get__(x, Value)
+        return (("node", x),), x._data
     if isinstance(x, numbers.Real):
         value = float(x)
         return (("const", value),), value
@@ -118,9 +122,11 @@ def _decide(lhs: Any, op: str, rhs: Any) -> bool:
     """Compare as Python does, and record the outcome as a decision of the trace."""
     (lp, lv), (rp, rv) = _operand(lhs, op), _operand(rhs, op)
     outcome = bool(COMPARISONS[op](lv, rv))
-    if _recording is None:
-        raise TraceError(f"a number read while tracing was compared ({op}) after tracing ended")
-    _recording.decisions.append((lp, op, rp, outcome, _site()))
+    recording = _value._recorder()
+    if not isinstance(recording, _Recording):
+        raise TraceError(f"a number read while tracing was compared ({op}) outside the trace "
+                         "(after tracing ended, or in another thread)")
+    recording.decisions.append((lp, op, rp, outcome, _site()))
     return outcome
 
 
@@ -263,116 +269,49 @@ numbers.Real.register(TracedFloat)  # so number checks accept it, and float() on
 
 # --------------------------------------------------------------------------- the recording mode
 
-_DATA = Value.__dict__["data"]  # the slot's descriptor, put back when tracing ends
-_ENGINE = frozenset(f"autograd.{m}" for m in (
-    "value", "scalar", "primitives", "reverse", "graph", "forward", "errors", "replay", "trace"))
-
-
-def _get_data(self: Value) -> Any:
-    """``v.data`` while tracing: the float for the engine itself, a TracedFloat for everyone else."""
-    value = _DATA.__get__(self, Value)
-    if sys._getframe(1).f_globals.get("__name__") in _ENGINE:
-        return value
-    return TracedFloat(value, (("node", self),))
-
-
-def _set_data(self: Value, value: Any) -> None:
-    if isinstance(value, TracedFloat):
-        raise _refuse("assigning a number read from a Value to .data")
-    _DATA.__set__(self, value)
-
-
-def _compare(op: str) -> Callable[[Value, Any], bool]:
-    """A comparison method for Value that records the decision it makes."""
-    def method(self: Value, other: Any) -> bool:
-        return _decide(self, op, other)
-
-    method.__name__ = {"<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}[op]
-    return method
-
-
-class _Recording:
-    """The patches that watch a traced function, and what they saw.
+class _Recording(_value.Recorder):
+    """What a traced function did besides building nodes, seen through the engine's recorder hooks.
 
     ``decisions``: (lhs, op, rhs, outcome, site) for each comparison;
     ``derived``: stop-gradient leaves and the expression each one stands for.
+    The hooks run only in the context (thread or task) that is tracing.
     """
 
     def __init__(self) -> None:
         self.decisions: list[tuple] = []
         self.derived: dict[Value, tuple] = {}
 
-    def stop_gradient(self, x: TracedFloat) -> Value:
-        leaf = _value._leaf(x.value)
-        self.derived[leaf] = x.prog
-        return leaf
+    def read(self, node: Value) -> TracedFloat:
+        return TracedFloat(node._data, (("node", node),))
+
+    def number(self, x: Any) -> float | None:
+        return x.value if isinstance(x, TracedFloat) else None
+
+    def derive(self, node: Value, x: Any) -> None:
+        if isinstance(x, TracedFloat):
+            self.derived[node] = x.prog
+
+    def unrecorded(self, node: Value, parents: tuple) -> None:
+        # made under no_grad(): a stop-gradient of the op, which a shadow node computes
+        shadow = _value._new(Value)
+        shadow._data, shadow._version, shadow.grad, shadow.label = node._data, node._version, 0.0, ""
+        shadow._op, shadow._prev = node._op, parents
+        self.derived[node] = (("node", shadow),)
+
+    def refuse(self, what: str) -> TraceError:
+        return _refuse(what)
 
     @contextmanager
     def active(self) -> Iterator[_Recording]:
-        global _recording
-        if _recording is not None:
+        """Record in the calling thread (or task) for the duration of the block."""
+        modes = _value._modes()
+        if modes.recorder is not None:
             raise TraceError("trace: already tracing (a traced function cannot call trace)")
-        rec = self
-        lift, record_slow, run = _value._lift, _value._record_slow, _reverse._run
-        init = Value.__init__
-
-        def traced_lift(x: Any, op: Any) -> Any:
-            return rec.stop_gradient(x) if isinstance(x, TracedFloat) else lift(x, op)
-
-        def traced_init(self: Value, data: Any, _children: Any = (), _op: str = "",
-                        label: str = "") -> None:
-            if isinstance(data, TracedFloat):
-                init(self, data.value, _children, _op, label)
-                if not self._prev:
-                    rec.derived[self] = data.prog
-            else:
-                init(self, data, _children, _op, label)
-
-        def traced_detach(self: Value) -> Value:
-            return rec.stop_gradient(TracedFloat(_DATA.__get__(self, Value), (("node", self),)))
-
-        def traced_record_slow(v: Value, parents: tuple) -> Value:
-            out = record_slow(v, parents)
-            if parents and not out._prev:  # made under no_grad(): a stop-gradient of the op
-                shadow = _value._new(Value)
-                shadow.data, shadow.grad, shadow.label = out.data, 0.0, ""
-                shadow._op, shadow._prev = out._op, parents
-                rec.derived[out] = (("node", shadow),)
-            return out
-
-        def traced_run(order: Any, seed: Any, create_graph: bool) -> Any:
-            if not create_graph:
-                raise _refuse("backward() or grad() without create_graph=True (float gradients)")
-            return run(order, seed, create_graph)
-
-        def no_tangent(self: Value) -> Any:
-            raise _refuse("reading .tangent")
-
-        patches = {
-            "data": property(_get_data, _set_data),
-            "__lt__": _compare("<"), "__le__": _compare("<="),
-            "__gt__": _compare(">"), "__ge__": _compare(">="),
-            "item": lambda self: TracedFloat(_DATA.__get__(self, Value), (("node", self),)),
-            "detach": traced_detach,
-            "__init__": traced_init,
-            "tangent": property(no_tangent),
-        }
-        saved = {name: Value.__dict__.get(name) for name in patches}
-        _recording = self
+        token = _value._enter(modes.grad_enabled, modes.anomaly, self)
         try:
-            for name, patch in patches.items():
-                setattr(Value, name, patch)
-            _value._lift, _value._record_slow, _reverse._run = (traced_lift, traced_record_slow,
-                                                                traced_run)
             yield self
         finally:
-            _value._lift, _value._record_slow, _reverse._run = lift, record_slow, run
-            for name, old in saved.items():
-                if old is None:
-                    delattr(Value, name)
-                else:
-                    setattr(Value, name, old)
-            _recording = None
+            _value._MODES.reset(token)
 
 
 # --------------------------------------------------------------------------- the tape

@@ -33,12 +33,12 @@ def summary(model: Module, input_size: int, file: Any = None) -> dict[str, Any]:
         raise ValueError(f"summary: input_size must be a positive integer, got {input_size!r}")
     children = {id(m): name for name, m in model.named_children()}
     log: list = []
-    module_state._call_log = log
+    token = module_state._call_log.set(log)  # this call's log, in this thread only
     try:
         with no_grad():
             model([0.0] * input_size)
     finally:
-        module_state._call_log = None
+        module_state._call_log.reset(token)
     rows = []
     seen: set[int] = set()
     for m, out in log:

@@ -74,3 +74,19 @@ def test_expressions_reuse_nodes_and_print_readably():
     assert e.kink_distance([0.5, 1.0]) == float("inf")
     with pytest.raises(ValueError):
         e(x)
+
+
+def test_checks_leave_the_users_nodes_as_they_found_them():
+    """gradcheck and numeric_gradient read a model's parameters without writing to them."""
+    from autograd import numeric_gradient
+
+    w, b = Value(0.7, label="w"), Value(-0.2, label="b")
+    w.grad, b.grad = 3.0, -1.0  # gradients the user accumulated before checking
+
+    def f(x):
+        return (w * x + b).tanh()
+
+    assert gradcheck(f, [0.4])
+    numeric_gradient(f, [0.4])
+    assert (w.grad, b.grad) == (3.0, -1.0)
+    assert w.tangent is None and b.tangent is None  # no forward-mode trace left behind

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd import PRIMITIVES, Value, grad, hessian, numeric_gradient
+from autograd import PRIMITIVES, TABLE, Value, grad, hessian, numeric_gradient
 from autograd.testing import assert_gradients, floats_in
 
 
@@ -233,3 +233,13 @@ def test_ops_are_labelled_as_in_micrograd():
     x = Value(2.0)
     assert (x**2).op == "**2" and (x + x).op == "+" and (x * x).op == "*"
     assert x.relu().op == "relu" and x.softplus(2.0).op == "softplus(2,20)"
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.name for r in TABLE])
+def test_every_row_says_how_its_partials_read(row):
+    """Steppers and drawings print each partial as its row writes it: one template per input."""
+    assert len(row.text) == row.arity, f"{row.name}: give text=(...) with one entry per input"
+    inputs = ["x", "y"][: row.arity]
+    params = tuple(range(2, 2 + len(row.params)))
+    texts = [row.partial_text(a, inputs, "out", params) for a in range(row.arity)]
+    assert all(t and "{" not in t and "∂" not in t for t in texts), texts

@@ -8,7 +8,9 @@ replay faithfully must be refused with a clear error.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -25,6 +27,7 @@ from autograd import (
     NumericOverflow,
     OpError,
     TapeCache,
+    TracedFloat,
     TraceError,
     Value,
     grad,
@@ -496,6 +499,34 @@ def test_tracing_leaves_value_as_it_was():
     assert x.detach().data == 2.0
 
 
+def test_tracing_is_a_mode_of_the_engine_not_a_patch_of_value():
+    before = dict(vars(Value))
+    seen = {}
+
+    def f(x):
+        seen["class"] = dict(vars(Value))
+        seen["read"] = x.data
+        return x * 2.0
+
+    trace(f, [1.5])
+    assert seen["class"] == before  # nothing on the class changes while tracing
+    assert isinstance(seen["read"], TracedFloat) and seen["read"].value == 1.5
+    with pytest.raises(TraceError, match=r"compared \(<\) outside the trace"):
+        operator.lt(seen["read"], 2.0)
+
+
+def test_a_number_read_while_tracing_cannot_be_assigned_to_data():
+    w = Value(1.0)
+
+    def f(x):
+        w.data = x.data
+        return x * w
+
+    with pytest.raises(TraceError, match="assigning a number read from a Value to .data"):
+        trace(f, [2.0])
+    assert w.data == 1.0
+
+
 def test_nested_tracing_is_refused():
     with pytest.raises(TraceError, match="already tracing"):
         trace(lambda x: trace(lambda y: y, [1.0]).inputs[0] * x, [1.0])
@@ -545,3 +576,199 @@ def test_several_outputs_seeds_and_shapes():
 def test_backward_needs_a_forward_first():
     with pytest.raises(RuntimeError, match="forward first"):
         trace(lambda x: x * 2.0, [1.0]).backward()
+
+
+# --------------------------------------------------------------------------- the edges: empty batches, inf, nan
+
+EDGE = [math.inf, -math.inf, math.nan, 1e308, -1e308, 0.0, 1.0, -2.0, 1e-320]
+"""Values at the edges of float64: infinities, nan, near-overflow, zero, a subnormal."""
+ROW_PARAMS = {"**": (2.5,), "softplus": (2.0, 5.0), "hardtanh": (-1.0, 1.0), "elu": (0.5,),
+              "bce": (0.25,)}
+
+
+def scalar_outcome(f, sample, params=()):
+    """What the scalar engine gives for one sample: (value, gradients), or where it failed and
+    the error's class: ``("forward", DomainError)``."""
+    xs = [Value(float(v)) for v in sample]
+    try:
+        out = f(*xs)
+    except OpError as exc:
+        return "forward", type(exc)
+    try:
+        return out.data, grad(out, xs + list(params))
+    except OpError as exc:
+        return "backward", type(exc)
+
+
+def tape_outcome(tape, batch, params=()):
+    """What a replay gives for a batch: (values, input and parameter gradients), or where it
+    failed and the error's class; the parameters' ``grad`` are restored, so replays can be
+    compared one after another."""
+    before = [p.grad for p in params]
+    try:
+        values = tape.forward(np.array(batch, dtype=float))
+    except OpError as exc:
+        return "forward", type(exc)
+    try:
+        grads = tape.backward()
+    except OpError as exc:
+        assert [p.grad for p in params] == before  # a failed backward adds nothing
+        return "backward", type(exc)
+    added = [p.grad - b for p, b in zip(params, before)]
+    for p, b in zip(params, before):
+        p.grad = b
+    return values, grads, added
+
+
+def same(a: float, b: float) -> bool:
+    """Equal to rounding where finite; the same inf, or both nan, where not."""
+    if math.isfinite(a) and math.isfinite(b):
+        return close(a, b)
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def assert_replays_like_the_scalar_engine(tape, f, samples, params=()):
+    """Each sample alone, then all the samples the scalar engine accepts as one batch."""
+    expected = [scalar_outcome(f, s, params) for s in samples]
+    for sample, want in zip(samples, expected):
+        got = tape_outcome(tape, [sample], params)
+        if isinstance(want[0], str):
+            assert got == want, (sample, got, want)
+            continue
+        assert not isinstance(got[0], str), (sample, got, want)
+        values, grads, added = got
+        assert same(values.reshape(-1)[0], want[0]), (sample, values, want[0])
+        wanted = want[1]
+        got_grads = grads[0].tolist() + added
+        assert all(same(g, w) for g, w in zip(got_grads, wanted)), (sample, got_grads, wanted)
+    good = [s for s, want in zip(samples, expected) if not isinstance(want[0], str)]
+    if good:
+        values, grads, added = tape_outcome(tape, good, params)
+        want = [w for w in expected if not isinstance(w[0], str)]
+        assert all(same(v, w[0]) for v, w in zip(values.reshape(len(good)), want))
+        for s, w in enumerate(want):
+            assert all(same(g, e) for g, e in zip(grads[s], w[1][: len(grads[s])])), good[s]
+        summed = [math.fsum(w[1][len(samples[0]) + j] for w in want) for j in range(len(params))]
+        assert all(same(a, b) or close(a, b, 1e-9) for a, b in zip(added, summed))
+    if len(good) < len(samples):  # one refused sample makes the whole batch raise an error
+        assert isinstance(tape_outcome(tape, samples, params)[0], str)
+
+
+@BOTH_PLANS
+@pytest.mark.parametrize("name", sorted(TEST_TABLE))
+def test_every_primitive_replays_edge_values_like_the_scalar_engine(name, fuse):
+    """inf, -inf, nan and huge inputs: the tape gives the scalar engine's value (inf and nan
+    included) or raises its error class, sample by sample, forward and backward."""
+    row = TEST_TABLE[name]
+    params = ROW_PARAMS.get(name, ())
+    arity = len(row.inputs)
+
+    def f(*xs):
+        return row.call(*xs, *params)
+
+    tape = trace(f, [0.5] * arity, fuse=fuse)
+    samples = [list(s) for s in itertools.product(EDGE, repeat=arity)]
+    assert_replays_like_the_scalar_engine(tape, f, samples)
+
+
+@BOTH_PLANS
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "gelu", "elu", "softplus"])
+def test_an_mlp_replays_edge_values_like_the_scalar_engine(activation, fuse):
+    """The fused matrix products too: a sum that is inf, nan or overflows is settled per sample."""
+    model = nn.MLP(2, [3, 3, 1], activation=activation, generator=1)
+    params = model.parameters()
+
+    def f(a, b):
+        return model([a, b])
+
+    edge = [math.inf, -math.inf, math.nan, 1e308, 1e200, 0.5]
+    samples = [list(s) for s in itertools.product(edge, repeat=2)]
+    assert_replays_like_the_scalar_engine(trace(f, [0.5, 0.3], fuse=fuse), f, samples, params)
+
+
+def test_inf_in_a_batch_gives_inf_not_a_numpy_error():
+    model = nn.MLP(2, [3, 1], activation="tanh", generator=0)
+    tape = trace(lambda a, b: model([a, b]), [0.5, 0.2])
+    out = tape.forward([[math.inf, 1.0], [-math.inf, 1.0], [0.5, 0.2]])
+    expected = [model([Value(a), Value(b)]).data for a, b in ([math.inf, 1.0], [-math.inf, 1.0])]
+    assert out[:2].tolist() == expected and math.isfinite(out[2])
+    with pytest.raises(NumericOverflow, match=r"finite inputs gave .*inf \(sample 1\)"):
+        tape.forward([[0.5, 0.2], [1e308, 1e308]])
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_propagate_nan_from_either_side_like_the_scalar_engine(op):
+    """torch.maximum / torch.minimum: nan on either side gives nan, in the tape (np.maximum)
+    and in the scalar engine."""
+    tape = trace(lambda a, b: getattr(a, op)(b), [1.0, 2.0])
+    got = tape.forward([[math.nan, 2.0], [2.0, math.nan]]).tolist()
+    scalar = [getattr(Value(a), op)(Value(b)).data for a, b in ([math.nan, 2.0], [2.0, math.nan])]
+    assert all(math.isnan(v) for v in got) and all(math.isnan(v) for v in scalar)
+
+
+@BOTH_PLANS
+def test_an_empty_batch_replays_to_empty_results(fuse):
+    w = Value(2.0)
+    tape = trace(lambda a, b: (a * w + b).tanh(), [0.5, 1.0], fuse=fuse)
+    out = tape.forward(np.zeros((0, 2)))
+    assert out.shape == (0,)
+    assert tape.backward().shape == (0, 2) and w.grad == 0.0  # a sum over no samples adds 0
+    two = trace(lambda a, b: [a * w, a + b], [0.5, 1.0], fuse=fuse)
+    assert two.forward(np.zeros((0, 2))).shape == (0, 2)
+    assert TapeCache(lambda a: a * w).forward(np.zeros((0, 1))).shape == (0,)
+    with pytest.raises(ValueError, match=r"shape \(0,\)"):  # no columns: not an empty batch
+        tape.forward([])
+
+
+def test_backward_overflow_from_finite_data_raises_as_in_the_scalar_engine():
+    """Finite values whose gradient overflows: NumericOverflow naming the step, as the scalar
+    engine; the parameters' grads are left as they were."""
+    b = Value(1e-200)
+    tape = trace(lambda a: a / b, [1e-300])
+    assert tape.forward([[1e-300], [1e-10]]).tolist() == [1e-300 / 1e-200, 1e-10 / 1e-200]
+    with pytest.raises(NumericOverflow, match=r"backward of /.*sample 1"):
+        tape.backward()  # d/db = -out / b = -1e190 / 1e-200
+    assert b.grad == 0.0
+    with pytest.raises(NumericOverflow):
+        (Value(1e-10) / b).backward()
+    tape = trace(lambda x: x.log(), [1.0])
+    tape.forward([[1e-320]])
+    with pytest.raises(NumericOverflow, match="backward of log"):
+        tape.backward()
+
+
+def test_inf_in_backward_from_inf_data_flows_on_as_in_the_scalar_engine():
+    w = Value(0.0)
+    tape = trace(lambda x: (x * w).relu() + x, [1.0])
+    tape.forward([[math.inf]])
+    grads = tape.backward()
+    x = Value(math.inf)
+    (x * w).relu().__add__(x).backward()
+    assert grads.tolist() == [[x.grad]] and same(w.grad, math.inf * 0.0 + 0.0)
+
+
+def test_stop_gradient_arithmetic_on_edge_values_follows_python_floats():
+    """Numbers read with .data are Python floats in the scalar engine: 1 / 0 raises (the tape's
+    DivisionByZero is a ZeroDivisionError), inf - inf is nan."""
+    def scaled(x):
+        return x * (1.0 / x.data)
+
+    def shifted(x):
+        return x + (x.data - x.data)
+
+    tape = trace(scaled, [2.0])
+    assert tape.forward([[4.0]]).tolist() == [1.0]
+    with pytest.raises(ZeroDivisionError):
+        scaled(Value(0.0))
+    with pytest.raises(DivisionByZero, match=r"sample 1"):
+        tape.forward([[4.0], [0.0]])
+    tape = trace(shifted, [2.0])
+    assert math.isnan(tape.forward([[math.inf]])[0])
+    assert math.isnan(shifted(Value(math.inf)).data)
+
+
+def test_a_non_finite_seed_is_refused_as_in_the_scalar_engine():
+    tape = trace(lambda x: x * 2.0, [1.0])
+    tape.forward([[1.0]])
+    with pytest.raises(ValueError, match="must be finite, got nan"):
+        tape.backward(math.nan)
