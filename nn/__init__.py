@@ -1,11 +1,14 @@
 """Neural networks on ``autograd.Value``: a short textbook chapter in code.
 
 - modules: ``Module``, micrograd's ``Neuron``, ``Layer``, ``MLP``; ``Linear``,
-  ``Sequential``, ``Maxout``; ``Dropout``, ``BatchNorm1d``
+  ``Sequential``, ``ModuleList``, ``Identity``, ``Flatten``, ``Maxout``;
+  ``Dropout``, ``BatchNorm1d``. ``model(X)`` on a batch (a list of samples or
+  an ``(n, features)`` array) gives one output per sample
 - activations (modules here, functions in ``nn.functional``) and losses
 - ``nn.optim`` (optimizers, ``nn.optim.lr_scheduler``), ``nn.init``,
   ``nn.utils`` (gradient clipping), ``nn.data`` (teaching datasets, ``DataLoader``)
 - ``fit`` (the training loop), ``summary``, ``save`` / ``load``, ``manual_seed``
+- ``nn.export``: ``to_torch`` / ``from_torch`` (needs PyTorch, imported on first use)
 
 Everything matches its PyTorch namesake on the same numbers (float64) where
 PyTorch has one; the docstrings say where we differ and why.
@@ -34,7 +37,7 @@ from .activations import (
     get_activation,
 )
 from .data import DataLoader
-from .layers import MLP, Layer, Linear, Maxout, Neuron, Sequential
+from .layers import MLP, Flatten, Identity, Layer, Linear, Maxout, ModuleList, Neuron, Sequential
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -43,6 +46,7 @@ from .losses import (
     L1Loss,
     MaxMarginLoss,
     MSELoss,
+    NLLLoss,
     SmoothL1Loss,
 )
 from .module import Module
@@ -63,11 +67,13 @@ __all__ = [
     "CrossEntropyLoss",
     "DataLoader",
     "Dropout",
+    "Flatten",
     "HardLogistic",
     "HardTanh",
     "Hardsigmoid",
     "Hardtanh",
     "HuberLoss",
+    "Identity",
     "L1Loss",
     "Layer",
     "LeakyReLU",
@@ -79,6 +85,8 @@ __all__ = [
     "Maxout",
     "ModelFileError",
     "Module",
+    "ModuleList",
+    "NLLLoss",
     "Neuron",
     "NonFiniteLossError",
     "PReLU",
@@ -104,3 +112,12 @@ __all__ = [
     "summary",
     "utils",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``nn.export`` is imported on first use: it needs PyTorch, which ``import nn`` must not."""
+    if name == "export":
+        import importlib
+
+        return importlib.import_module(".export", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

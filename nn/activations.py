@@ -208,17 +208,48 @@ class LogSigmoid(Module):
 
 
 class Softmax(Module):
-    """softmax over one sample, or each row of a batch (``torch.nn.Softmax(dim=-1)``)."""
+    """softmax over one sample, or each row of a batch (``torch.nn.Softmax(dim=-1)``).
+
+    ``dim=0`` normalises each column of a batch instead; ``None`` is -1.
+    """
+
+    def __init__(self, dim: int | None = -1) -> None:
+        self.dim = _check_dim(self, dim)
 
     def forward(self, x: Any) -> Any:
-        return F.softmax(x)
+        return F.softmax(x, dim=self.dim)
+
+    def extra_repr(self) -> str:
+        return "" if self.dim == -1 else f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    """log_softmax over one sample, or each row of a batch (``torch.nn.LogSoftmax(dim=-1)``)."""
+    """log_softmax over one sample, or each row of a batch (``torch.nn.LogSoftmax(dim=-1)``).
+
+    ``dim=0`` works on each column of a batch instead; ``None`` is -1.
+    """
+
+    def __init__(self, dim: int | None = -1) -> None:
+        self.dim = _check_dim(self, dim)
 
     def forward(self, x: Any) -> Any:
-        return F.log_softmax(x)
+        return F.log_softmax(x, dim=self.dim)
+
+    def extra_repr(self) -> str:
+        return "" if self.dim == -1 else f"dim={self.dim}"
+
+
+def _check_dim(module: Module, dim: Any) -> int | None:
+    """A dimension for a batch of samples (-2..1) or None, else an error naming the module."""
+    if dim is None:
+        return None
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{type(module).__name__}: dim must be an int or None, "
+                        f"got {type(dim).__name__} {dim!r}")
+    if not -2 <= dim <= 1:
+        raise IndexError(f"{type(module).__name__}: dim {dim} is out of range for a sample or a "
+                         "batch (expected -2..1)")
+    return dim
 
 
 #: Lowercase names, as the functions in ``nn.functional``, to activation classes.

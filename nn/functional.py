@@ -16,11 +16,17 @@ Shapes:
   (or tuple, or nested lists: a batch) of them, and return the same shape;
   numbers become constant ``Value`` s. ``softmax``, ``log_softmax`` and
   ``maxout`` take a list: one sample (``softmax`` and ``log_softmax`` also
-  take a list of such lists, a batch, and work row by row).
+  take a list of such lists, a batch, and work row by row, or column by
+  column with ``dim=0``).
 - losses take one sample (a Value and a number) or a batch (lists of the
   same length, possibly nested), and ``reduction='mean' | 'sum' | 'none'``
   as in PyTorch: the mean or sum over all elements, or the per-element
-  losses in the shape of the input.
+  losses in the shape of the input. A one-element list pairs with a single
+  prediction or target, so a one-output model's batch ``[p1, p2]`` goes
+  with targets ``[[y1], [y2]]`` (PyTorch's shape ``(n, 1)``) as well as
+  ``[y1, y2]``; nothing is broadcast (where PyTorch would pair ``(n,)``
+  with ``(n, 1)`` as an n x n grid and warn). numpy arrays are read as
+  nested lists.
 
 Where PyTorch's formula branches (Huber's |d| < delta, smooth L1's
 |d| < beta), the branch is a Python ``if`` on the data: the graph holds only
@@ -33,6 +39,8 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 from autograd.scalar import Scalar, describe
@@ -72,6 +80,11 @@ def _number(x: Any, fn: str, name: str) -> float:
 
 def _is_seq(x: Any) -> bool:
     return isinstance(x, (list, tuple))
+
+
+def _listed(x: Any) -> Any:
+    """A numpy array as nested lists (``tolist()``); anything else as it is."""
+    return x.tolist() if isinstance(x, np.ndarray) else x
 
 
 def _map(fn: str, x: Nested, f: Callable[[Scalar], Scalar]) -> Any:
@@ -301,11 +314,35 @@ def _row(xs: Any, fn: str) -> list[Scalar]:
     return [_scalar(x, fn) for x in xs]
 
 
-def _rows(xs: Any, fn: str, f: Callable[[list[Scalar]], list[Scalar]]) -> list:
-    """``f`` on one sample (a list of scalars) or on each sample of a batch (a list of lists)."""
-    if _is_seq(xs) and xs and all(_is_seq(row) for row in xs):
+def _rows(xs: Any, fn: str, f: Callable[[list[Scalar]], list[Scalar]], dim: Any = -1) -> list:
+    """``f`` along dimension ``dim`` of one sample (a list) or of a batch (a list of lists).
+
+    For a batch, ``dim`` = 1 or -1 applies ``f`` to each row (each sample),
+    ``dim`` = 0 or -2 to each column; ``None`` means -1 (PyTorch's implicit
+    choice for one and two dimensions). Other dims are an IndexError, as in
+    PyTorch.
+    """
+    xs = _listed(xs)
+    batch = _is_seq(xs) and bool(xs) and all(_is_seq(row) for row in xs)
+    ndim = 2 if batch else 1
+    if dim is None:
+        dim = -1
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{fn}: dim must be an int, got {describe(dim)}")
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{fn}: dim {dim} is out of range for a {ndim}-D input (expected {-ndim}..{ndim - 1})"
+        )
+    if not batch:
+        return f(_row(xs, fn))
+    if dim % 2 == 1:
         return [f(_row(row, fn)) for row in xs]
-    return f(_row(xs, fn))
+    width = len(xs[0])
+    if any(len(row) != width for row in xs):
+        raise ValueError(f"{fn}: dim={dim} needs rows of one length, got lengths "
+                         f"{sorted({len(row) for row in xs})}")
+    columns = [f(_row([row[j] for row in xs], fn)) for j in range(width)]
+    return [[column[i] for column in columns] for i in range(len(xs))]
 
 
 def _shifted_exps(row: list[Scalar]) -> tuple[list[Scalar], list[Scalar], Scalar]:
@@ -321,32 +358,38 @@ def _shifted_exps(row: list[Scalar]) -> tuple[list[Scalar], list[Scalar], Scalar
     return shifted, exps, _sum(exps)
 
 
-def softmax(xs: Sequence[ScalarLike] | Sequence[Sequence[ScalarLike]]) -> list:
+def softmax(
+    xs: Sequence[ScalarLike] | Sequence[Sequence[ScalarLike]], dim: int | None = -1
+) -> list:
     """``torch.nn.functional.softmax`` over one sample: e^(x_i - m) / sum_j e^(x_j - m).
 
     m = max_j x_j (as data) makes it stable: softmax([1000, -1000]) = [1, 0].
     d softmax_i / d x_j = softmax_i (delta_ij - softmax_j). A list of lists
-    is a batch: each row is normalised (PyTorch's dim=-1).
+    is a batch: each row is normalised (``dim=-1`` or 1, the default), or
+    each column (``dim=0``).
     """
     def one(row):
         _, exps, total = _shifted_exps(row)
         return [e / total for e in exps]
 
-    return _rows(xs, "softmax", one)
+    return _rows(xs, "softmax", one, dim)
 
 
-def log_softmax(xs: Sequence[ScalarLike] | Sequence[Sequence[ScalarLike]]) -> list:
+def log_softmax(
+    xs: Sequence[ScalarLike] | Sequence[Sequence[ScalarLike]], dim: int | None = -1
+) -> list:
     """``torch.nn.functional.log_softmax`` over one sample: (x_i - m) - log sum_j e^(x_j - m).
 
     The stable log-sum-exp with m = max_j x_j (as data), as PyTorch computes
-    it; d/dx_j = delta_ij - softmax_j. A list of lists is a batch (dim=-1).
+    it; d/dx_j = delta_ij - softmax_j. A list of lists is a batch, taken row
+    by row (``dim=-1`` or 1, the default) or column by column (``dim=0``).
     """
     def one(row):
         shifted, _, total = _shifted_exps(row)
         lse = total.log()
         return [s - lse for s in shifted]
 
-    return _rows(xs, "log_softmax", one)
+    return _rows(xs, "log_softmax", one, dim)
 
 
 def maxout(pieces: Sequence[ScalarLike]) -> Scalar:
@@ -386,9 +429,12 @@ def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -
     """``term(p, y)`` for matching elements of prediction and target, in the prediction's shape.
 
     Each per-element loss is also appended to ``terms`` for the reduction.
+    A one-element list pairs with a single number or Value on the other side.
     """
     if _is_seq(prediction):
         if not _is_seq(target):
+            if len(prediction) == 1:  # [p] against y: the sample of a one-output model
+                return [_pairs(fn, prediction[0], target, term, terms)]
             raise ValueError(
                 f"{fn}: {len(prediction)} predictions but a single target {describe(target)}"
             )
@@ -396,6 +442,8 @@ def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -
             raise ValueError(f"{fn}: {len(prediction)} predictions but {len(target)} targets")
         return [_pairs(fn, p, y, term, terms) for p, y in zip(prediction, target)]
     if _is_seq(target):
+        if len(target) == 1:  # p against [y]: a target of PyTorch's shape (n, 1)
+            return _pairs(fn, prediction, target[0], term, terms)
         raise ValueError(f"{fn}: one prediction but {len(target)} targets")
     loss = term(_scalar(prediction, fn), target)
     terms.append(loss)
@@ -405,7 +453,7 @@ def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -
 def _pointwise(fn: str, prediction: Any, target: Any, reduction: str, term: Callable) -> Any:
     _check_reduction(fn, reduction)
     terms: list[Scalar] = []
-    shaped = _pairs(fn, prediction, target, term, terms)
+    shaped = _pairs(fn, _listed(prediction), _listed(target), term, terms)
     return _reduce(fn, shaped, terms, reduction)
 
 
@@ -544,43 +592,106 @@ def max_margin_loss(scores: Nested, labels: Any, reduction: str = "mean") -> Any
     return _pointwise(fn, scores, labels, reduction, term)
 
 
-def cross_entropy(logits: Sequence[Any], target: Any, reduction: str = "mean") -> Any:
+def cross_entropy(
+    logits: Sequence[Any], target: Any, reduction: str = "mean", label_smoothing: float = 0.0
+) -> Any:
     """``torch.nn.functional.cross_entropy`` for integer class targets::
 
         loss = -log_softmax(x)_t = log sum_j e^(x_j - m) - (x_t - m),   m = max_j x_j
 
     (stable log-sum-exp; d/dx_j = softmax_j - [j = t]). One sample is a list
     of logits and an int (every reduction then gives its loss); a batch is a
-    list of such lists and a list of ints, reduced over the batch. An index
-    outside 0..C-1 is a ValueError (PyTorch: IndexError). Class
-    probabilities as targets, ``weight``,
-    ``ignore_index`` and ``label_smoothing`` are not supported.
+    list of such lists and a list of ints (or of one-int lists), reduced over
+    the batch. An index outside 0..C-1 is a ValueError (PyTorch: IndexError).
+
+    With ``label_smoothing`` = ε in [0, 1] the target is the mixture of the
+    class and the uniform distribution over the C classes, and the loss is
+    PyTorch's::
+
+        (1 - ε) nll + (ε / C) smooth,   nll = -log_softmax(x)_t,
+                                        smooth = -sum_j log_softmax(x)_j
+
+    each of nll and smooth reduced over the batch first, as PyTorch does;
+    d/dx_j = softmax_j - (1 - ε) [j = t] - ε / C. Class probabilities as
+    targets, ``weight`` and ``ignore_index`` are not supported.
     """
     fn = "cross_entropy"
     _check_reduction(fn, reduction)
-    if _is_seq(logits) and logits and all(_is_seq(row) for row in logits):
+    eps = _number(label_smoothing, fn, "label_smoothing")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got {eps}")
+    rows, targets, batch = _classified(fn, logits, target)
+    if eps == 0.0:
+        losses = []
+        for row, t in zip(rows, targets):
+            shifted, _, total = _shifted_exps(row)
+            losses.append(total.log() - shifted[t])
+        return _reduce(fn, losses, losses, reduction) if batch else losses[0]
+    nll, smooth = [], []
+    for row, t in zip(rows, targets):
+        shifted, _, total = _shifted_exps(row)
+        lse = total.log()
+        logp = [s - lse for s in shifted]
+        nll.append(-logp[t])
+        smooth.append(-_sum(logp))
+    scale = eps / len(rows[0])
+    if reduction == "none" or not batch:
+        losses = [(1.0 - eps) * a + b * scale for a, b in zip(nll, smooth)]
+        return losses if batch else losses[0]
+    return (1.0 - eps) * _reduce(fn, nll, nll, reduction) + _reduce(fn, smooth, smooth,
+                                                                    reduction) * scale
+
+
+def nll_loss(log_probs: Sequence[Any], target: Any, reduction: str = "mean") -> Any:
+    """``torch.nn.functional.nll_loss``: the negative log-likelihood -x_t of class t.
+
+    ``log_probs`` holds log-probabilities (``log_softmax`` of logits, so that
+    ``nll_loss(log_softmax(x), t) == cross_entropy(x, t)``), one list per
+    sample; d/dx_j = -[j = t] (divided by n for the mean). Shapes and
+    targets as in ``cross_entropy``: one sample (a list and an int) or a
+    batch (a list of lists and a list of ints). ``weight`` and
+    ``ignore_index`` are not supported.
+    """
+    fn = "nll_loss"
+    _check_reduction(fn, reduction)
+    rows, targets, batch = _classified(fn, log_probs, target)
+    losses = [-row[t] for row, t in zip(rows, targets)]
+    return _reduce(fn, losses, losses, reduction) if batch else losses[0]
+
+
+def _classified(fn: str, inputs: Any, target: Any) -> tuple[list[list[Scalar]], list[int], bool]:
+    """(rows of scalars, class indices, whether it is a batch), checked, for a loss over classes.
+
+    A target may be an int or a one-int list (PyTorch's shape ``(n, 1)``,
+    as a model's targets often come).
+    """
+    inputs, target = _listed(inputs), _listed(target)
+    batch = _is_seq(inputs) and bool(inputs) and all(_is_seq(row) for row in inputs)
+    if batch:
         if not _is_seq(target):
-            raise ValueError(f"{fn}: {len(logits)} samples but a single target {describe(target)}")
-        if len(logits) != len(target):
-            raise ValueError(f"{fn}: {len(logits)} samples but {len(target)} targets")
-        losses = [_cross_entropy_one(row, t) for row, t in zip(logits, target)]
-        return _reduce(fn, losses, losses, reduction)
-    if _is_seq(target):
-        raise ValueError(f"{fn}: one sample of logits but {len(target)} targets")
-    return _cross_entropy_one(logits, target)
-
-
-def _cross_entropy_one(logits: Any, target: Any) -> Scalar:
-    fn = "cross_entropy"
-    row = _row(logits, fn)
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
-        raise TypeError(f"{fn}: a target must be an integer class index, got {describe(target)}")
-    if not 0 <= target < len(row):
-        raise ValueError(
-            f"{fn}: class index {target} is out of range for {len(row)} classes (0..{len(row) - 1})"
-        )
-    shifted, _, total = _shifted_exps(row)
-    return total.log() - shifted[int(target)]
+            raise ValueError(f"{fn}: {len(inputs)} samples but a single target {describe(target)}")
+        if len(inputs) != len(target):
+            raise ValueError(f"{fn}: {len(inputs)} samples but {len(target)} targets")
+        rows, targets = [_row(row, fn) for row in inputs], list(target)
+    else:
+        if _is_seq(target) and len(target) != 1:
+            raise ValueError(f"{fn}: one sample of logits but {len(target)} targets")
+        rows, targets = [_row(inputs, fn)], [target]
+    checked = []
+    for row, t in zip(rows, targets):
+        if _is_seq(t) and len(t) == 1:
+            t = t[0]
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+            raise TypeError(f"{fn}: a target must be an integer class index, got {describe(t)}")
+        if not 0 <= t < len(row):
+            raise ValueError(
+                f"{fn}: class index {t} is out of range for {len(row)} classes (0..{len(row) - 1})"
+            )
+        checked.append(int(t))
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError(f"{fn}: every sample needs the same number of classes, got "
+                         f"{sorted({len(row) for row in rows})}")
+    return rows, checked, batch
 
 
 # --------------------------------------------------------------------------- penalties
@@ -636,6 +747,7 @@ __all__ = [
     "max_margin_loss",
     "maxout",
     "mse_loss",
+    "nll_loss",
     "prelu",
     "relu",
     "sigmoid",

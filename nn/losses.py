@@ -3,8 +3,9 @@
 ``loss_fn = MSELoss(); loss = loss_fn(prediction, target)`` computes
 ``mse_loss(prediction, target, reduction=loss_fn.reduction)``. A prediction
 is one Value (or number) with a number as target, or a batch: a list of
-them with a list of targets of the same length (for ``CrossEntropyLoss``, a
-list of logits with an int, or a list of such lists with a list of ints).
+them with a list of targets of the same length (for ``CrossEntropyLoss`` and ``NLLLoss``,
+a list of logits with an int, or a list of such lists with a list of ints).
+Targets may also be nested as PyTorch's ``(n, 1)``: ``[[y1], [y2]]``.
 ``reduction`` is ``'mean'`` (the default), ``'sum'`` or ``'none'``, as in
 PyTorch. The formulas are in the functions' docstrings; ``MaxMarginLoss``
 (micrograd's hinge loss) is ours, not PyTorch's.
@@ -63,9 +64,35 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """log-sum-exp(x) - x_t for integer classes t (``torch.nn.CrossEntropyLoss``)."""
+    """log-sum-exp(x) - x_t for integer classes t (``torch.nn.CrossEntropyLoss``).
 
-    _function = staticmethod(F.cross_entropy)
+    ``label_smoothing`` = ε mixes the target with the uniform distribution:
+    (1 - ε) nll + (ε / C) sum_j -log_softmax(x)_j, PyTorch's formula.
+    """
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.label_smoothing = F._number(label_smoothing, "CrossEntropyLoss", "label_smoothing")
+        if not 0.0 <= self.label_smoothing <= 1.0:
+            raise ValueError("CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, "
+                             f"got {self.label_smoothing}")
+
+    def forward(self, prediction: Any, target: Any) -> Any:
+        return F.cross_entropy(prediction, target, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        smoothing = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return f"reduction={self.reduction!r}{smoothing}"
+
+
+class NLLLoss(_Loss):
+    """-x_t for log-probabilities x and integer classes t (``torch.nn.NLLLoss``).
+
+    ``NLLLoss()(LogSoftmax()(x), t)`` equals ``CrossEntropyLoss()(x, t)``.
+    """
+
+    _function = staticmethod(F.nll_loss)
 
 
 class MaxMarginLoss(_Loss):
@@ -114,5 +141,6 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "MaxMarginLoss",
+    "NLLLoss",
     "SmoothL1Loss",
 ]

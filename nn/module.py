@@ -8,8 +8,11 @@ stable dotted names such as ``layers.0.neurons.3.w.1`` (micrograd's MLP),
 which the viz package uses to group a drawing by module.
 
 Mirrors ``torch.nn.Module`` where the concept is the same: ``parameters``,
-``named_parameters``, ``children``, ``modules``, ``zero_grad``, ``train`` /
-``eval`` (the ``training`` flag), ``state_dict`` / ``load_state_dict``.
+``named_parameters``, ``children``, ``modules``, ``apply``, ``zero_grad``,
+``train`` / ``eval`` (the ``training`` flag), ``state_dict`` /
+``load_state_dict``. Calling a module with a numpy array passes it on as
+nested lists (``X.tolist()``), so ``model(X)`` takes a batch of shape
+``(n, features)`` as PyTorch code passes one.
 Buffers (running statistics, not learned) are attributes listed in
 ``_buffers``; they go into ``state_dict`` but not into ``parameters``.
 """
@@ -17,12 +20,17 @@ Buffers (running statistics, not learned) are attributes listed in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 
-_call_log: list | None = None
+# (module, output) of each call, while nn.summary listens: per thread/task, so that a summary
+# never collects the calls of a model running elsewhere at the same time.
+_call_log: ContextVar[list | None] = ContextVar("nn_call_log", default=None)
 
 
 class Module:
@@ -41,9 +49,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for a in args:
+            if isinstance(a, np.ndarray):  # a batch as PyTorch code passes it: nested lists here
+                args = tuple(x.tolist() if isinstance(x, np.ndarray) else x for x in args)
+                break
         out = self.forward(*args, **kwargs)
-        if _call_log is not None:  # nn.summary is listening
-            _call_log.append((self, out))
+        log = _call_log.get()
+        if log is not None:  # nn.summary is listening
+            log.append((self, out))
         return out
 
     # --- walking the tree -------------------------------------------------------------------
@@ -111,10 +124,40 @@ class Module:
         return len(self.parameters())
 
     # --- training state -----------------------------------------------------------------------
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0 (gradients accumulate otherwise)."""
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule and then on this module; returns this module.
+
+        The order is PyTorch's: children before their parent, depth first,
+        each child's subtree in the order the children were assigned (so
+        ``model.apply(init_weights)`` initialises layer by layer). A module
+        that appears twice in the tree is visited twice, as in PyTorch.
+        """
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be callable, got {type(fn).__name__}")
+        order, stack = [], [self]
+        while stack:  # parent first, children pushed in order, so the reverse is post-order
+            module = stack.pop()
+            order.append(module)
+            stack.extend(module.children())
+        for module in reversed(order):
+            fn(module)
+        return self
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Reset every parameter's gradient (gradients accumulate otherwise).
+
+        ``set_to_none=False`` (our default) sets each ``grad`` to 0.0.
+        ``set_to_none=True`` sets it to ``None``, PyTorch's semantics (and
+        PyTorch's default): the next ``backward()`` writes the gradients
+        fresh, optimizers skip a parameter whose ``grad`` is still ``None``
+        and clipping ignores it. Our default stays 0.0 because the rest of the
+        library (drawings, tapes, ``nn.fit``'s history) reads ``grad`` as a
+        number; the two agree whenever every parameter gets a gradient.
+        """
+        if not isinstance(set_to_none, bool):
+            raise TypeError(f"zero_grad: set_to_none must be True or False, got {set_to_none!r}")
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = None if set_to_none else 0.0
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and all below it (Dropout and BatchNorm read it)."""

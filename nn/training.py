@@ -25,11 +25,12 @@ from autograd import OpError, TapeCache, Value
 from .data import DataLoader
 from .module import Module
 from .optim.lr_scheduler import ReduceLROnPlateau
+from .optim.optimizer import NonFiniteStepError
 from .regularization import BatchNorm1d, Dropout
 
 
 class NonFiniteLossError(ArithmeticError):
-    """The loss became inf or nan; training stopped before that step was applied."""
+    """The loss, or a step, became inf or nan; training stopped before that step was applied."""
 
     def __init__(self, message: str, history: dict[str, list[float]]):
         super().__init__(message)
@@ -58,7 +59,8 @@ def fit(
     generator: Any = None,
     progress: bool = True,
     compiled: bool = False,
-) -> dict[str, list[float]]:
+    snapshots: int | None = None,
+) -> dict[str, list]:
     """Train ``model`` and return the history: per-epoch ``loss``, ``lr`` and each metric.
 
     ``data`` is ``(X, y)`` or a ``DataLoader``. Each iteration computes
@@ -68,8 +70,9 @@ def fit(
     the mean of its batches' losses. ``scheduler.step()`` runs once per epoch
     (``ReduceLROnPlateau`` gets the epoch loss). ``metrics`` maps names to
     ``f(predictions, targets)`` over the epoch's samples. If the loss becomes
-    non-finite, training stops before applying that step and
-    ``NonFiniteLossError`` says where (its ``history`` holds what was done).
+    non-finite, or a step would make a parameter non-finite (``lr=1e308``),
+    training stops before applying that step and ``NonFiniteLossError``
+    says where (its ``history`` holds what was done); the model stays finite.
 
     ``compiled=True`` trains through tapes (``autograd.TapeCache``): the same
     losses, gradients and steps to rounding, much faster on many samples. It
@@ -81,6 +84,12 @@ def fit(
     (``mse_loss``, ``l1_loss``, ``huber_loss``, ``smooth_l1_loss`` and
     ``binary_cross_entropy_with_logits`` do). Metrics get the predictions as
     new leaf Values.
+
+    ``snapshots=k`` also records the model every ``k`` epochs and after the
+    last: ``history["snapshots"]`` is a list of ``{"epoch": e, "state":
+    model.state_dict(), "grads": {name: p.grad}}``, the gradients being those
+    of the epoch's last backward pass (what ``viz.training_view`` draws).
+    Without it the history has no ``"snapshots"`` key.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -93,8 +102,17 @@ def fit(
         loader = DataLoader(X, y, batch_size=batch_size or len(X), shuffle=shuffle,
                             generator=generator)
     metrics = dict(metrics or {})
+    if snapshots is not None:
+        if isinstance(snapshots, bool) or not isinstance(snapshots, int) or snapshots < 1:
+            raise ValueError(f"fit: snapshots must be None or a positive integer (record the "
+                             f"model every that many epochs), got {snapshots!r}")
+        if "snapshots" in metrics:
+            raise ValueError("fit: a metric named 'snapshots' would clash with the snapshots "
+                             "the history records; rename the metric")
     step = _CompiledStep(model, loss_fn, loader.y) if compiled else None
-    history: dict[str, list[float]] = {"loss": [], "lr": [], **{name: [] for name in metrics}}
+    history: dict[str, list] = {"loss": [], "lr": [], **{name: [] for name in metrics}}
+    if snapshots is not None:
+        history["snapshots"] = []
     bar = _progress(epochs, progress)
     try:
         for epoch in range(1, epochs + 1):
@@ -124,7 +142,14 @@ def fit(
                     )
                 optimizer.zero_grad()
                 loss.backward()
-                optimizer.step()
+                try:
+                    optimizer.step()
+                except NonFiniteStepError as exc:  # the optimizer refused and changed nothing
+                    raise NonFiniteLossError(
+                        f"fit: the step at epoch {epoch}, iteration {i} was refused, so the "
+                        f"model is as it was before it ({exc})",
+                        history,
+                    ) from exc
                 total += loss.data
                 batches += 1
                 if metrics:
@@ -135,6 +160,8 @@ def fit(
             history["lr"].append(optimizer.param_groups[0]["lr"])
             for name, fn in metrics.items():
                 history[name].append(float(fn(all_preds, all_targets)))
+            if snapshots is not None and (epoch % snapshots == 0 or epoch == epochs):
+                history["snapshots"].append(_snapshot(model, epoch))
             if scheduler is not None:
                 if isinstance(scheduler, ReduceLROnPlateau):
                     scheduler.step(epoch_loss)
@@ -143,13 +170,19 @@ def fit(
             if bar is not None:
                 shown = {"loss": f"{epoch_loss:.4g}"}
                 shown.update({n: f"{v[-1]:.4g}" for n, v in history.items()
-                              if n not in ("loss", "lr")})
+                              if n not in ("loss", "lr", "snapshots")})
                 bar.set_postfix(shown)
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+def _snapshot(model: Module, epoch: int) -> dict[str, Any]:
+    """The model after ``epoch``: its state and its parameters' gradients (plain floats)."""
+    grads = {name: float(p.grad) for name, p in model.named_parameters()}
+    return {"epoch": epoch, "state": model.state_dict(), "grads": grads}
 
 
 class _CompiledLoss:
@@ -208,6 +241,11 @@ class _CompiledStep:
     def __call__(self, xb: Sequence, yb: Sequence, regularization: Callable | None,
                  want_preds: bool) -> tuple[list, _CompiledLoss]:
         X = np.asarray(xb, dtype=float)
+        if X.shape[:1] == (0,):
+            raise ValueError(
+                f"fit(compiled=True): got an empty batch (inputs of shape {X.shape}); the loss "
+                "tape has no sample to reduce, so there is no loss"
+            )
         numbers = X.ndim == 1
         X = X.reshape(len(xb), -1)
         n, d = X.shape

@@ -2,6 +2,8 @@
 
 Both change the parameters' ``grad`` in place (the trailing underscore, as in
 PyTorch) and are called between ``backward()`` and the optimizer's ``step()``.
+Parameters whose ``grad`` is ``None`` (after ``zero_grad(set_to_none=True)``
+and no backward through them) are skipped, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -13,7 +15,21 @@ from typing import Any
 
 from autograd import Value
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["GradNorm", "clip_grad_norm_", "clip_grad_value_"]
+
+
+class GradNorm(float):
+    """The total norm ``clip_grad_norm_`` returns: a float that also has PyTorch's ``.item()``.
+
+    PyTorch returns a 0-dim tensor; code written for it calls
+    ``norm.item()``, which gives the plain float here too.
+    """
+
+    __slots__ = ()
+
+    def item(self) -> float:
+        """The norm as a plain ``float``, as ``torch.Tensor.item``."""
+        return float(self)
 
 
 def _parameters(parameters: Value | Iterable[Value], op: str) -> list[Value]:
@@ -48,7 +64,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float | str = 2.0,
     error_if_nonfinite: bool = False,
-) -> float:
+) -> GradNorm:
     r"""Scale all gradients together so that their p-norm is at most ``max_norm``; return that norm.
 
     With gradients g_i and p = ``norm_type``::
@@ -58,7 +74,8 @@ def clip_grad_norm_(
         g_i ← c g_i                         only when c < 1
 
     The gradients are treated as one vector, so the direction of the update
-    is kept. Returns N, the norm *before* clipping, as PyTorch does. ``p`` may
+    is kept. Returns N, the norm *before* clipping, as PyTorch does (a
+    ``GradNorm``: a float with ``.item()``). ``p`` may
     be any positive number, ``inf`` or ``'inf'``. With
     ``error_if_nonfinite``, a nan or infinite N raises ``RuntimeError``
     instead of filling the gradients with nan.
@@ -72,8 +89,9 @@ def clip_grad_norm_(
         raise TypeError(f"{op}: norm_type must be a number or 'inf', got {norm_type!r}") from None
     if not p > 0.0:
         raise ValueError(f"{op}: invalid norm_type={norm_type!r} (must be > 0 or inf)")
+    params = [q for q in params if q.grad is not None]
     if not params:
-        return 0.0
+        return GradNorm(0.0)
     grads = [q.grad for q in params]
     if p == math.inf:
         total = max(abs(g) for g in grads)
@@ -96,7 +114,7 @@ def clip_grad_norm_(
     scale = min(max_norm / (total + 1e-6), 1.0)
     for q in params:
         q.grad = q.grad * scale
-    return total
+    return GradNorm(total)
 
 
 def clip_grad_value_(parameters: Value | Iterable[Value], clip_value: float) -> None:
@@ -109,4 +127,5 @@ def clip_grad_value_(parameters: Value | Iterable[Value], clip_value: float) -> 
     params = _parameters(parameters, op)
     c = _threshold(clip_value, "clip_value", op)
     for q in params:
-        q.grad = min(max(q.grad, -c), c)
+        if q.grad is not None:
+            q.grad = min(max(q.grad, -c), c)

@@ -20,10 +20,11 @@ import pytest
 
 from autograd import Value
 from nn.module import Module
-from nn.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from nn.optim import SGD, Adagrad, Adam, AdamW, NAdam, NonFiniteStepError, Optimizer, RAdam, RMSprop
 from nn.utils import clip_grad_norm_, clip_grad_value_
 
-OPTIMIZERS = {"SGD": SGD, "Adagrad": Adagrad, "RMSprop": RMSprop, "Adam": Adam, "AdamW": AdamW}
+OPTIMIZERS = {"SGD": SGD, "Adagrad": Adagrad, "RMSprop": RMSprop, "Adam": Adam, "AdamW": AdamW,
+              "NAdam": NAdam, "RAdam": RAdam}
 
 START = [0.5, -1.25, 2.0]
 # the gradient of each of the three parameters at steps 1..10 (the "fixed" runs)
@@ -164,9 +165,62 @@ def ref_adamw(grad, weight_decay=1e-2, **kwargs):
     return ref_adam(grad, weight_decay=weight_decay, decoupled_weight_decay=True, **kwargs)
 
 
+def ref_nadam(grad, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+              momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False):
+    """Dozat's NAdam with PyTorch's momentum schedule mu_t = b1 (1 - 0.96^(t psi) / 2)."""
+    b1, b2 = betas
+    theta, m, v, prod, rows = list(START), [0.0] * 3, [0.0] * 3, [1.0] * 3, []
+    for t in range(1, 11):
+        g = grad(t - 1, theta)
+        mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        for i in range(3):
+            d = -g[i] if maximize else g[i]
+            if decoupled_weight_decay:
+                theta[i] -= lr * weight_decay * theta[i]
+            else:
+                d += weight_decay * theta[i]
+            prod[i] *= mu
+            m[i] = b1 * m[i] + (1 - b1) * d
+            v[i] = b2 * v[i] + (1 - b2) * d**2
+            v_hat = v[i] / (1 - b2**t)
+            step = (1 - mu) / (1 - prod[i]) * d + mu_next / (1 - prod[i] * mu_next) * m[i]
+            theta[i] -= lr * step / (math.sqrt(v_hat) + eps)
+        rows.append(list(theta))
+    return rows
+
+
+def ref_radam(grad, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+              decoupled_weight_decay=False, maximize=False):
+    """Liu et al.'s RAdam: m-hat alone until rho_t > 5, then rectified Adam."""
+    b1, b2 = betas
+    theta, m, v, rows = list(START), [0.0] * 3, [0.0] * 3, []
+    rho_inf = 2 / (1 - b2) - 1
+    for t in range(1, 11):
+        g = grad(t - 1, theta)
+        rho = rho_inf - 2 * t * b2**t / (1 - b2**t)
+        for i in range(3):
+            d = -g[i] if maximize else g[i]
+            if decoupled_weight_decay:
+                theta[i] -= lr * weight_decay * theta[i]
+            else:
+                d += weight_decay * theta[i]
+            m[i] = b1 * m[i] + (1 - b1) * d
+            v[i] = b2 * v[i] + (1 - b2) * d**2
+            m_hat = m[i] / (1 - b1**t)
+            if rho > 5:
+                r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+                adaptive = math.sqrt(1 - b2**t) / (math.sqrt(v[i]) + eps)
+                theta[i] -= lr * m_hat * r * adaptive
+            else:
+                theta[i] -= lr * m_hat
+        rows.append(list(theta))
+    return rows
+
+
 REFERENCES = {
     "SGD": ref_sgd, "Adagrad": ref_adagrad, "RMSprop": ref_rmsprop, "Adam": ref_adam,
-    "AdamW": ref_adamw,
+    "AdamW": ref_adamw, "NAdam": ref_nadam, "RAdam": ref_radam,
 }
 
 
@@ -175,6 +229,7 @@ REFERENCES = {
 # OPTIM_GOLDEN rows: (optimizer, gradients, kwargs, parameters after steps 1..10,
 #                     state after step 10 as {key: [value for parameter 0, 1, 2]})
 # gradients: "fixed" = GRADS set on .grad; "loss" = zero_grad(), loss(...).backward() each step.
+# The NAdam and RAdam rows come from tests/reference/torch_idioms.py, the rest from torch_optim.py.
 # GROUPS_*_GOLDEN: the parameters after ten "fixed" steps of the group settings in the tests.
 # CLIP_*_GOLDEN: torch.nn.utils.clip_grad_norm_ / clip_grad_value_ on gradients CLIP_GRADS.
 
@@ -674,6 +729,179 @@ OPTIM_GOLDEN = [
             "max_exp_avg_sq": [0.00391523424080938, 0.15829063983616687, 0.22018688035853004],
         },
     ),
+    # NAdam and RAdam: from tests/reference/torch_idioms.py (same start, gradients and loss)
+    (
+        "NAdam", "fixed",
+        {},
+        [
+            [0.4978870965137193, -1.2478870964608968, 1.9978870968658697],
+            [0.4964518560783731, -1.2465318230032336, 1.997760954869706],
+            [0.49793142463323636, -1.2456341357474707, 1.9956827573790896],
+            [0.4974754986261798, -1.2457084305289803, 1.9979294017780755],
+            [0.4974235844665059, -1.2467333876974773, 1.9965797696549077],
+            [0.4981245785157322, -1.2481925374412723, 1.996556640308322],
+            [0.4958742223223912, -1.2477772233208362, 1.9969489316991647],
+            [0.4944317664664846, -1.247775766635186, 1.9945173909817766],
+            [0.49496949373133553, -1.2466531731754678, 1.9928914795195263],
+            [0.4946064497337291, -1.2473174054688554, 1.9953531325507063],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "mu_product": [0.0003435745719228685, 0.0003435745719228685, 0.0003435745719228685],
+            "exp_avg": [0.05781532891999999, -0.018978332579999983, -0.00615835855499999],
+            "exp_avg_sq": [0.00086606482021147, 0.005142364113051671, 0.0007262797147397145],
+        },
+    ),
+    (
+        "NAdam", "fixed",
+        {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1},
+        [
+            [0.4890472194875203, -1.2390472192572461, 1.989047219612695],
+            [0.4809635964237246, -1.2313613286784881, 1.9812442618122763],
+            [0.4874322133990465, -1.225653658198691, 1.9716677500474922],
+            [0.4837210900791765, -1.2245942476001905, 1.973080566327805],
+            [0.4819065331767162, -1.2287319719550658, 1.9619968316160978],
+            [0.48409961536516577, -1.2358281109845504, 1.9550353572625347],
+            [0.47085204808992664, -1.2326340141505483, 1.948979934427932],
+            [0.4617084762776803, -1.2314555633491806, 1.9344962002333297],
+            [0.46298956531439694, -1.2240706687523086, 1.9230498086144614],
+            [0.4596219015603287, -1.226216383213, 1.928559975437624],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "mu_product": [0.00010580246585670104, 0.00010580246585670104, 0.00010580246585670104],
+            "exp_avg": [0.11916444532577604, -0.09288842888572427, 0.143067942952347],
+            "exp_avg_sq": [0.00937970001703616, 0.052595589183038485, 0.011017920736078197],
+        },
+    ),
+    (
+        "NAdam", "fixed",
+        {"lr": 0.02, "momentum_decay": 0.01, "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True, "eps": 1e-06},
+        [
+            [0.5206297285141115, -1.2698797813383889, 2.019129376359013],
+            [0.5344604224739177, -1.2821617477772778, 2.0183727433369536],
+            [0.519137336819796, -1.2898559853391767, 2.0371297407714453],
+            [0.5231753045741352, -1.287827945036951, 2.0126399734963942],
+            [0.5231720521851754, -1.2763025271058321, 2.0241115712402995],
+            [0.5156468748410514, -1.2604506686045163, 2.022319152951791],
+            [0.537609303358148, -1.2633376920859463, 2.0163790383579405],
+            [0.5514826164148274, -1.2620889533355792, 2.0386461410340715],
+            [0.5455707364095546, -1.2720363150674372, 2.0528486808754938],
+            [0.548656617935713, -1.2641363394137182, 2.026227571953828],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "mu_product": [0.0003482155693120567, 0.0003482155693120567, 0.0003482155693120567],
+            "exp_avg": [-0.05781532891999999, 0.018978332579999983, 0.00615835855499999],
+            "exp_avg_sq": [0.00086606482021147, 0.005142364113051671, 0.0007262797147397145],
+        },
+    ),
+    (
+        "RAdam", "fixed",
+        {},
+        [
+            [0.4997, -1.2488, 1.99995],
+            [0.49942631578947366, -1.247757894736842, 1.9999263157894736],
+            [0.49940122353855115, -1.2469158283161776, 1.9998744707710234],
+            [0.49935434944724555, -1.246376776266163, 1.99992493602255],
+            [0.49931892174096243, -1.246164713068683, 1.999914239092072],
+            [0.4993193684423317, -1.2461667647180348, 1.999912829796697],
+            [0.49930785447631654, -1.2461666594134964, 1.9999134627401376],
+            [0.4992893722241651, -1.246166549569488, 1.9998999953129],
+            [0.49927576625328035, -1.2461596584065087, 1.9998786978045011],
+            [0.49926102026387165, -1.2461576719326983, 1.9998804130216734],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "exp_avg": [0.05781532891999999, -0.018978332579999983, -0.00615835855499999],
+            "exp_avg_sq": [0.00086606482021147, 0.005142364113051671, 0.0007262797147397145],
+        },
+    ),
+    (
+        "RAdam", "fixed",
+        {"lr": 0.01, "betas": (0.5, 0.9), "weight_decay": 0.1},
+        [
+            [0.4965, -1.23675, 1.9975],
+            [0.4933356666666667, -1.2255088333333333, 1.995335],
+            [0.493983332, -1.2171337568571428, 1.992695522857143],
+            [0.4934887847118222, -1.21364291649793, 1.9920009959116192],
+            [0.492994783748014, -1.2154564361091509, 1.9896045468755725],
+            [0.49329053939628315, -1.2172168008293354, 1.9874653870765007],
+            [0.4903498726806605, -1.2175455865909683, 1.9849787292006402],
+            [0.486474740719425, -1.217424278813845, 1.980382922236408],
+            [0.48511905887966333, -1.2148568652281755, 1.9751166282683414],
+            [0.48353166110231066, -1.2145218839238454, 1.9750032610699548],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "exp_avg": [0.10022888017119524, -0.04668852917163491, 0.00834668647401865],
+            "exp_avg_sq": [0.06315422072917548, 0.3077282915136236, 0.08587001477425582],
+        },
+    ),
+    (
+        "RAdam", "fixed",
+        {"lr": 0.02, "betas": (0.9, 0.5), "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True, "eps": 1e-06},
+        [
+            [0.5055, -1.27275, 1.9989999999999999],
+            [0.5104681842105262, -1.292319355263158, 1.9974746842105262],
+            [0.5104595610447659, -1.307868364321179, 1.9965141098953192],
+            [0.5108865833098333, -1.3173415369571486, 1.9935082907548916],
+            [0.5110842508521858, -1.3202654593697898, 1.9917287210736945],
+            [0.5104902400115124, -1.317586039566997, 1.989905272121017],
+            [0.5122128773875723, -1.316319901180319, 1.9878597108637197],
+            [0.5147707715710969, -1.3150459956237106, 1.9872306275105789],
+            [0.5161719544919436, -1.3160518576873184, 1.9871965815709578],
+            [0.5174311062018142, -1.315318569666987, 1.9850202815131885],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "exp_avg": [-0.05781532891999999, 0.018978332579999983, 0.00615835855499999],
+            "exp_avg_sq": [0.050678710937499996, 0.28146484374999997, 0.21715087890624998],
+        },
+    ),
+    (
+        "NAdam", "loss",
+        {"lr": 0.05},
+        [
+            [0.5528225883895436, -1.1971774111765565, 1.9471774111610702],
+            [0.5900134642342124, -1.159573379126181, 1.9096523258435614],
+            [0.6236353661922294, -1.1252462091557482, 1.8754406094635339],
+            [0.6561419736292791, -1.0916788769662196, 1.8420256471034488],
+            [0.6881685531085343, -1.0581385896583224, 1.8086787682275136],
+            [0.7197812854232071, -1.0244459347000052, 1.7752248318362431],
+            [0.7508351765804098, -0.9906232537503423, 1.7416899493521751],
+            [0.7811064645634704, -0.9567664780180195, 1.7081731999466987],
+            [0.810348525841689, -0.9229933642440279, 1.6747948730587874],
+            [0.8383179887195112, -0.8894219774607328, 1.6416749831501287],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "mu_product": [0.0003435745719228685, 0.0003435745719228685, 0.0003435745719228685],
+            "exp_avg": [-0.3965424575899201, -2.5878762502501926, 3.044228699577314],
+            "exp_avg_sq": [0.004769720161535607, 0.18130689763249572, 0.2532781866238374],
+        },
+    ),
+    (
+        "RAdam", "loss",
+        {"lr": 0.05, "betas": (0.8, 0.9)},
+        [
+            [0.55, -0.97, 1.665],
+            [0.5972222222222223, -0.7569844930555555, 1.4132249902777778],
+            [0.6415983606557378, -0.5916019681475727, 1.220253073235269],
+            [0.683082908811784, -0.4611223710083182, 1.070101050324292],
+            [0.7216543087535202, -0.3568285619426359, 0.9518833444966969],
+            [0.7336807195201195, -0.34835762186987146, 0.9438139386771006],
+            [0.7490012330128606, -0.3382329692127719, 0.9343122823747045],
+            [0.7669483865774049, -0.32694158428590236, 0.923874964511941],
+            [0.7870318204180137, -0.31474756852499985, 0.912772979358365],
+            [0.8088340654745729, -0.30180681818608496, 0.9011671962989487],
+        ],
+        {
+            "step": [10.0, 10.0, 10.0],
+            "exp_avg": [-0.494115895175651, -0.8400590764716758, 0.8729061441536079],
+            "exp_avg_sq": [0.2547979143730685, 2.0904577940717504, 2.806253298540879],
+        },
+    ),
 ]
 GROUPS_SGD_GOLDEN = [0.41, -1.1620804993220002, 1.9894574773004996]
 GROUPS_ADAM_GOLDEN = [0.46205503932146924, -1.2102859462502502, 1.839000771856942]
@@ -742,6 +970,12 @@ def test_every_optimizer_and_every_flag_has_a_golden_run():
         assert ("RMSprop", flag) in covered
     for flag in ("lr_decay", "initial_accumulator_value", "maximize", "weight_decay"):
         assert ("Adagrad", flag) in covered
+    for flag in ("betas", "weight_decay", "decoupled_weight_decay", "maximize", "eps"):
+        assert ("NAdam", flag) in covered
+        assert ("RAdam", flag) in covered
+    assert ("NAdam", "momentum_decay") in covered
+    kinds = {(name, kind) for name, kind, *_ in OPTIM_GOLDEN}
+    assert {(name, kind) for name in OPTIMIZERS for kind in ("fixed", "loss")} <= kinds
 
 
 def test_defaults_are_pytorchs():
@@ -764,6 +998,27 @@ def test_defaults_are_pytorchs():
     }
     assert Adam([p]).defaults == adam
     assert AdamW([p]).defaults == {**adam, "weight_decay": 1e-2, "decoupled_weight_decay": True}
+    assert NAdam([p]).defaults == {
+        "lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+        "momentum_decay": 4e-3, "decoupled_weight_decay": False, "maximize": False,
+    }
+    assert RAdam([p]).defaults == {
+        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+        "decoupled_weight_decay": False, "maximize": False,
+    }
+
+
+@pytest.mark.parametrize("cls", [NAdam, RAdam])
+def test_a_nadam_or_radam_step_is_all_or_nothing(cls):
+    ps = [Value(1.0), Value(2.0)]
+    opt = cls(ps, lr=0.1)
+    ps[0].grad, ps[1].grad = 0.5, -0.5
+    opt.step()
+    before = ([p.data for p in ps], opt.state_dict())
+    ps[0].grad, ps[1].grad = 0.5, math.inf
+    with pytest.raises(NonFiniteStepError, match="parameter 1 of param_groups"):
+        opt.step()
+    assert ([p.data for p in ps], opt.state_dict()) == before
 
 
 def test_adamw_is_adam_with_decoupled_weight_decay():
@@ -1016,6 +1271,11 @@ def test_a_bad_state_dict_is_refused_and_changes_nothing(change, error, match):
         ("Adam", {"betas": (0.9, -0.1)}, r"Adam: invalid betas\[1\]=-0.1"),
         ("Adam", {"eps": -1.0}, "Adam: invalid eps=-1.0"),
         ("AdamW", {"weight_decay": -0.01}, "AdamW: invalid weight_decay=-0.01"),
+        ("NAdam", {"momentum_decay": -1.0}, "NAdam: invalid momentum_decay=-1.0"),
+        ("NAdam", {"betas": (0.9, 1.0)}, r"NAdam: invalid betas\[1\]=1.0"),
+        ("NAdam", {"lr": math.inf}, "NAdam: invalid lr=inf"),
+        ("RAdam", {"betas": (-0.1, 0.9)}, r"RAdam: invalid betas\[0\]=-0.1"),
+        ("RAdam", {"eps": -1e-8}, "RAdam: invalid eps=-1e-08"),
     ],
 )
 def test_bad_hyperparameters_raise_value_error_naming_optimizer_and_value(name, kwargs, message):

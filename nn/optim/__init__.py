@@ -10,8 +10,11 @@ from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
-from .optimizer import Optimizer
+from .nadam import NAdam
+from .optimizer import NonFiniteStepError, Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "NAdam", "NonFiniteStepError", "Optimizer",
+           "RAdam", "RMSprop", "lr_scheduler"]

@@ -50,13 +50,10 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
+                self.state[p] = self._initial_state(group)
 
-    def _init_state(self, p: Value, group: dict[str, Any]) -> dict[str, float]:
-        state = self.state[p]
-        state["step"] = 0.0
-        state["sum"] = float(group["initial_accumulator_value"])
-        return state
+    def _initial_state(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"step": 0.0, "sum": float(group["initial_accumulator_value"])}
 
     def _validate(self, group: dict[str, Any]) -> None:
         self._check_nonnegative(
@@ -64,12 +61,12 @@ class Adagrad(Optimizer):
         )
         self._check_flags(group, "maximize")
 
-    def _update(self, p: Value, group: dict[str, Any]) -> None:
-        state = self.state[p] or self._init_state(p, group)
+    def _update(self, p: Value, group: dict[str, Any]) -> tuple[float, dict[str, float]]:
+        state = dict(self.state.get(p) or self._initial_state(group))
         state["step"] = t = state["step"] + 1.0
         g = -p.grad if group["maximize"] else p.grad
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p.data
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"] = s = state["sum"] + g * g
-        p.data = p.data - clr * (g / (math.sqrt(s) + group["eps"]))
+        return p.data - clr * (g / (math.sqrt(s) + group["eps"])), state

@@ -67,8 +67,8 @@ class Adam(Optimizer):
                 raise ValueError(f"{name}: invalid betas[{i}]={beta!r} (must be in [0, 1))")
         self._check_flags(group, "amsgrad", "maximize", "decoupled_weight_decay")
 
-    def _update(self, p: Value, group: dict[str, Any]) -> None:
-        state = self.state[p]
+    def _update(self, p: Value, group: dict[str, Any]) -> tuple[float, dict[str, float]]:
+        state = dict(self.state.get(p, {}))
         if not state:
             state.update(step=0.0, exp_avg=0.0, exp_avg_sq=0.0)
             if group["amsgrad"]:
@@ -76,15 +76,16 @@ class Adam(Optimizer):
         state["step"] = t = state["step"] + 1.0
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         g = -p.grad if group["maximize"] else p.grad
+        theta = p.data
         if wd != 0:
             if group["decoupled_weight_decay"]:
-                p.data = p.data * (1 - lr * wd)
+                theta = theta * (1 - lr * wd)
             else:
-                g = g + wd * p.data
+                g = g + wd * theta
         state["exp_avg"] = m = lerp(state["exp_avg"], g, 1 - beta1)
         state["exp_avg_sq"] = v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = v = max(state.get("max_exp_avg_sq", 0.0), v)
         step_size = lr / (1 - beta1**t)
         denom = math.sqrt(v) / (1 - beta2**t) ** 0.5 + group["eps"]
-        p.data = p.data - step_size * (m / denom)
+        return theta - step_size * (m / denom), state

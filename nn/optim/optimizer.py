@@ -12,6 +12,15 @@ a parameter between steps (a momentum buffer, running averages, the step
 count ``t``) lives in ``state``, a dict keyed by the parameter itself
 (Values hash by identity).
 
+Training must not destroy the model. Hyperparameters must be finite numbers
+in their ranges (PyTorch's checks, e.g. ``lr >= 0``, ``0 <= beta < 1``, plus
+finiteness, which PyTorch does not check); they are checked when an
+optimizer is made, when a group is added or loaded, and again at every
+``step()``, which so also sees edits of ``param_groups``. A step is
+all-or-nothing: every new value is computed first, and if one would be inf
+or nan (a parameter or a number in ``state``) ``step()`` raises
+``NonFiniteStepError`` naming that parameter and changes nothing.
+
 ``state_dict()`` swaps each parameter for its position in the order the
 groups list them (0, 1, 2, ... across the groups), as PyTorch does. The
 result holds only numbers, strings, booleans, lists, tuples and dicts, so
@@ -40,6 +49,22 @@ _UNORDERED = (
 )
 
 
+class NonFiniteStepError(ArithmeticError):
+    """A step would have written inf or nan into a parameter or its state; nothing was changed.
+
+    ``group`` and ``index`` locate the parameter (its position in
+    ``param_groups[group]['params']``), ``name`` is its name when the
+    optimizer was given names (``module.named_parameters()``) or its label,
+    else None; ``key`` is ``'data'`` or the state entry that went bad and
+    ``value`` what it would have become.
+    """
+
+    def __init__(self, message: str, group: int, index: int, name: str | None, key: str,
+                 value: float) -> None:
+        super().__init__(message)
+        self.group, self.index, self.name, self.key, self.value = group, index, name, key, value
+
+
 class Optimizer:
     """Base class: holds ``param_groups``, ``defaults``, ``state``; subclasses define ``_update``.
 
@@ -63,7 +88,7 @@ class Optimizer:
                 f"{name}: params should be an iterable of Values or of dicts, "
                 f"got {type(params).__name__}"
             )
-        self._validate(defaults)
+        self._check_group(defaults)
         self.defaults = dict(defaults)
         self.state: defaultdict[Value, dict[str, float]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -79,9 +104,20 @@ class Optimizer:
     def _validate(self, group: Mapping[str, Any]) -> None:
         """Raise if a hyperparameter in ``group`` is out of range (subclasses check their own)."""
 
-    def _update(self, p: Value, group: dict[str, Any]) -> None:
-        """Update one parameter ``p`` of ``group`` from ``p.grad`` (subclasses define the rule)."""
+    def _update(self, p: Value, group: dict[str, Any]) -> tuple[float, dict[str, float]]:
+        """``(new data, new state)`` of one parameter ``p`` of ``group``, from ``p.grad``.
+
+        Subclasses define the rule. It must change nothing (neither ``p`` nor
+        ``self.state``): ``step()`` checks what it returns for every
+        parameter before it writes any of it.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define _update()")
+
+    def _check_group(self, group: Mapping[str, Any]) -> None:
+        """``_validate`` plus the keys every optimizer shares (``initial_lr``, set by schedulers)."""
+        self._validate(group)
+        if "initial_lr" in group:
+            self._check_nonnegative(group, "initial_lr")
 
     # --- the training loop --------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -95,16 +131,84 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                self._update(p, group)
+        for i, group in enumerate(self.param_groups):
+            try:  # param_groups may have been edited since the last step
+                self._check_group(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(
+                    f"{exc}; found in param_groups[{i}] at step(), which changed nothing"
+                ) from None
+        updates = []
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group["params"]):
+                if p.grad is None:  # zero_grad(set_to_none=True) and no backward since: skipped
+                    continue
+                updates.append((p, *self._checked_update(p, group, i, j)))
+        for p, data, state in updates:
+            p.data = data
+            if state or p in self.state:
+                self.state[p] = state
         return loss
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0 (gradients accumulate otherwise)."""
+    def _checked_update(self, p: Value, group: dict[str, Any], i: int,
+                        j: int) -> tuple[float, dict[str, float]]:
+        """``_update(p, group)``, refused with ``NonFiniteStepError`` if anything becomes inf or nan."""
+        try:
+            result = self._update(p, group)
+        except ArithmeticError as exc:  # x / 0 or an overflow in the rule: no finite update
+            failed = True
+            bad: tuple[str, float] | None = ("data", math.nan)
+            reason = f"its update failed ({type(exc).__name__}: {exc})"
+        else:
+            if not (isinstance(result, tuple) and len(result) == 2
+                    and isinstance(result[1], dict)):
+                raise TypeError(
+                    f"{type(self).__name__}._update must return (new data, new state dict), "
+                    f"got {type(result).__name__}"
+                )
+            data, state = result
+            bad = None if math.isfinite(data) else ("data", data)
+            for key, value in state.items():
+                if bad is None and not math.isfinite(value):
+                    bad = (key, value)
+            if bad is None:
+                return data, state
+            failed = False
+            what = "it" if bad[0] == "data" else f"its state[{bad[0]!r}]"
+            reason = f"{what} would become {bad[1]!r}"
+        names = group.get("param_names")
+        name = names[j] if names else (p.label or None)
+        shown = f" ({name!r})" if name else ""
+        grad = p.grad
+        if not math.isfinite(grad):
+            hint = "; the gradient itself is not finite"
+        elif bad[0] == "data" and not failed:
+            hint = f", lr {group['lr']!r}; try a smaller learning rate"
+        else:
+            hint = ""
+        raise NonFiniteStepError(
+            f"{type(self).__name__}.step: parameter {j} of param_groups[{i}]{shown}: {reason} "
+            f"(data {p.data!r}, grad {grad!r}{hint}). The step was not applied: "
+            "no parameter and no optimizer state changed",
+            i, j, name, bad[0], bad[1],
+        )
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Reset every parameter's gradient (gradients accumulate otherwise).
+
+        ``set_to_none=False`` (our default) sets each ``grad`` to 0.0;
+        ``set_to_none=True`` sets it to ``None`` as PyTorch does by default:
+        the next ``backward()`` writes the gradient fresh, and ``step()``
+        leaves a parameter whose ``grad`` is still ``None`` alone (no weight
+        decay, no momentum, no change to its state), as PyTorch does. See
+        ``Module.zero_grad`` for why our default differs.
+        """
+        if not isinstance(set_to_none, bool):
+            raise TypeError(f"{type(self).__name__}.zero_grad: set_to_none must be True or False, "
+                            f"got {set_to_none!r}")
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = 0.0
+                p.grad = None if set_to_none else 0.0
 
     def add_param_group(self, param_group: Mapping[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (missing ones from ``defaults``).
@@ -163,7 +267,7 @@ class Optimizer:
             group["param_names"] = names
         for key, default in self.defaults.items():
             group.setdefault(key, default)
-        self._validate(group)
+        self._check_group(group)
         self.param_groups.append(group)
 
     # --- saving and resuming ------------------------------------------------------------------
@@ -218,7 +322,7 @@ class Optimizer:
             for key, value in group.items():
                 new.setdefault(key, value)
             new["params"] = group["params"]
-            self._validate(new)
+            self._check_group(new)
             groups.append(new)
         state: defaultdict[Value, dict[str, float]] = defaultdict(dict)
         for key, entry in saved_state.items():
@@ -248,19 +352,23 @@ class Optimizer:
 
     # --- checks for subclasses' _validate -----------------------------------------------------
     def _check_real(self, group: Mapping[str, Any], key: str) -> float:
+        """``group[key]`` if it is a finite real number; else TypeError or ValueError naming it."""
         value = group[key]
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(
                 f"{type(self).__name__}: {key} must be a real number, "
                 f"got {type(value).__name__} {value!r}"
             )
+        if not math.isfinite(value):
+            raise ValueError(f"{type(self).__name__}: invalid {key}={value!r} (must be finite)")
         return value
 
     def _check_nonnegative(self, group: Mapping[str, Any], *keys: str) -> None:
         for key in keys:
-            value = self._check_real(group, key)
-            if not value >= 0.0:  # also catches nan
-                raise ValueError(f"{type(self).__name__}: invalid {key}={value!r} (must be >= 0)")
+            if self._check_real(group, key) < 0.0:
+                raise ValueError(
+                    f"{type(self).__name__}: invalid {key}={group[key]!r} (must be >= 0)"
+                )
 
     def _check_flags(self, group: Mapping[str, Any], *keys: str) -> None:
         for key in keys:

@@ -55,8 +55,8 @@ class RMSprop(Optimizer):
         self._check_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
         self._check_flags(group, "centered", "maximize")
 
-    def _update(self, p: Value, group: dict[str, Any]) -> None:
-        state = self.state[p]
+    def _update(self, p: Value, group: dict[str, Any]) -> tuple[float, dict[str, float]]:
+        state = dict(self.state.get(p, {}))
         if not state:
             state.update(step=0.0, square_avg=0.0)
             if group["momentum"] > 0:
@@ -79,6 +79,5 @@ class RMSprop(Optimizer):
         if group["momentum"] > 0:
             b = group["momentum"] * state.get("momentum_buffer", 0.0) + g / d
             state["momentum_buffer"] = b
-            p.data = p.data - group["lr"] * b
-        else:
-            p.data = p.data - group["lr"] * (g / d)
+            return p.data - group["lr"] * b, state
+        return p.data - group["lr"] * (g / d), state

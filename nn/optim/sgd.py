@@ -57,15 +57,15 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def _update(self, p: Value, group: dict[str, Any]) -> None:
+    def _update(self, p: Value, group: dict[str, Any]) -> tuple[float, dict[str, float]]:
         g = -p.grad if group["maximize"] else p.grad
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p.data
+        state = dict(self.state.get(p, {}))
         mu = group["momentum"]
         if mu != 0:
-            state = self.state[p]
             buf = state.get("momentum_buffer")
             buf = g if buf is None else mu * buf + (1 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + mu * buf if group["nesterov"] else buf
-        p.data = p.data - group["lr"] * g
+        return p.data - group["lr"] * g, state
