@@ -1,72 +1,20 @@
 """The stepper page in a real browser: headless Chromium, driven by Selenium.
 
-Uses Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs
-them); nothing is downloaded. Skipped, with the reason, only when they are
+Chromium and its driver come from ``tests/browser.py`` (the ``browser``
+fixture from ``conftest.py``); skipped, with the reason, only when they are
 not installed.
 """
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
+from browser import click, launch, needs_browser, open_page
 from graphs import micrograd_example
 
 import viz
 from autograd import Value
 from viz.stepper import step_forward
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver") or (
-    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
-)
-FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--window-size=1200,900",
-)
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="the browser test needs Chromium and its driver: "
-           "sudo apt-get install chromium chromium-driver (make test installs them)",
-)
-
-
-def launch(profile: Path, javascript: bool = True):
-    """Headless Chromium with a fresh profile in ``profile``; no downloads, no network services."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    if not javascript:
-        options.add_experimental_option(
-            "prefs", {"profile.managed_default_content_settings.javascript": 2}
-        )
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = launch(tmp_path_factory.mktemp("chromium-profile"))
-    yield driver
-    driver.quit()
-
-
-def open_page(browser, path: Path) -> None:
-    browser.get(path.as_uri())
-    assert browser.execute_script("return document.readyState") == "complete"
-
-
-def click(browser, element_id: str, times: int = 1) -> None:
-    button = browser.find_element("id", element_id)
-    for _ in range(times):
-        button.click()
+pytestmark = needs_browser
 
 
 def shown(browser, p: str) -> dict:
@@ -92,7 +40,8 @@ def shown(browser, p: str) -> dict:
                 values: values, cells: cells,
                 text: document.getElementById(p + "text").textContent,
                 count: document.getElementById(p + "count").textContent,
-                fill: document.getElementById(p + "n0").querySelector("path").getAttribute("fill")};
+                fill: document.getElementById(p + "n0") &&
+                      document.getElementById(p + "n0").querySelector("path").getAttribute("fill")};
         """,
         p,
     )
@@ -116,7 +65,7 @@ def test_next_moves_the_highlight_and_updates_the_gradients(browser, tmp_path):
     assert now["values"]["n0"] == "grad 0"
     click(browser, "s1next", 4)
     now = shown(browser, "s1")
-    assert now["text"] == "a.grad += b.data * e.grad = -3.0 * -2.0 = 6.0"
+    assert now["text"] == "a.grad += b * e.grad = -3.0 * -2.0 = 6.0"
     assert now["source"] == ["s1n2"] and now["target"] == ["s1n0"]
     assert now["values"]["n0"] == "grad 6" and now["fill"] != "#ffffff"
     click(browser, "s1next")
@@ -200,8 +149,115 @@ def test_without_javascript_the_steps_are_stacked(tmp_path):
         open_page(driver, path)
         steps = driver.find_elements("css selector", "#nojsroot ol.bps-steps li")
         assert [li.is_displayed() for li in steps] == [True] * 7
-        assert steps[5].text == "a.grad += b.data * e.grad = -3.0 * -2.0 = 6.0"
+        assert steps[5].text == "a.grad += b * e.grad = -3.0 * -2.0 = 6.0"
         assert not driver.find_element("id", "nojscontrols").is_displayed()
         assert driver.find_element("css selector", "#nojsroot svg").is_displayed()
     finally:
         driver.quit()
+
+
+# --------------------------------------------------------------------------- networks and quizzes
+
+
+def network():
+    import nn
+
+    model = nn.MLP(2, [16, 16, 1], generator=0)
+    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    loss = (out - 1.0) ** 2
+    loss.label = "loss"
+    return model, loss
+
+
+def boxes(browser, p: str) -> dict:
+    """The text of every collapsed box on the page, by its id (without the prefix)."""
+    return browser.execute_script(
+        """
+        var p = arguments[0], out = {};
+        document.querySelectorAll("#" + p + "root svg g.node").forEach(function (g) {
+          var name = g.id.slice(p.length);
+          if (name[0] === "g") {
+            out[name] = Array.from(g.querySelectorAll("text")).map(function (t) {
+              return t.textContent; });
+          }
+        });
+        return out;
+        """,
+        p,
+    )
+
+
+def test_layer_by_layer_stepper_updates_the_boxes_and_ends_on_backward(browser, tmp_path):
+    model, loss = network()
+    stepper = viz.step_backward(loss, model=model, by="layer", id_prefix="net")
+    open_page(browser, stepper.to_html(tmp_path / "net.html"))
+    assert browser.get_log("browser") == []
+    at_start = boxes(browser, "net")
+    assert set(at_start) == {"g0", "g1", "g2"}
+    assert all(rows[-1].endswith("max |grad| 0") for rows in at_start.values())
+    click(browser, "netnext", len(stepper))
+    at_end = boxes(browser, "net")
+    assert at_end != at_start
+    loss.backward()
+    for name, rows in at_end.items():
+        module = {"g0": "layers.0", "g1": "layers.1", "g2": "layers.2"}[name]
+        grads = [abs(p.grad) for n, p in model.named_parameters() if n.startswith(module + ".")]
+        assert rows[-1].endswith(f"max |grad| {max(grads):.4g}"), (name, rows[-1])
+    # the node drawn for the loss shows backward()'s grad, and the step text is the module's
+    assert shown(browser, "net")["values"][f"n{len(stepper.nodes) - 1}"] == "grad 1"
+    assert shown(browser, "net")["text"].startswith("layers.0 (Layer): ")
+
+
+def test_the_active_node_is_scrolled_into_view(browser, tmp_path):
+    model, loss = network()
+    stepper = viz.step_backward(loss, model=model, by="op", id_prefix="big")
+    open_page(browser, stepper.to_html(tmp_path / "big.html"))
+    browser.execute_script(
+        "var s = document.getElementById('bigslider'); s.value = String(arguments[0]);"
+        "s.dispatchEvent(new Event('input'));", len(stepper) - 1)
+    inside = browser.execute_script(
+        """
+        var box = document.getElementById("biggraph").getBoundingClientRect();
+        var el = document.querySelector("#bigroot svg g.bps-target").getBoundingClientRect();
+        return el.left >= box.left - 1 && el.right <= box.right + 1 &&
+               el.top >= box.top - 1 && el.bottom <= box.bottom + 1;
+        """)
+    assert inside
+
+
+def test_jumps_go_to_the_next_layer(browser, tmp_path):
+    model, loss = network()
+    stepper = viz.step_backward(loss, model=model, by="neuron", id_prefix="jmp")
+    open_page(browser, stepper.to_html(tmp_path / "jump.html"))
+    click(browser, "jmpfwdlayer", 2)
+    count = shown(browser, "jmp")["count"]
+    k = int(count.split()[1])
+    first_of_layer = next(s.index + 1 for s in stepper.steps if s.unit.startswith("layers.2"))
+    assert k == first_of_layer
+    click(browser, "jmpfwdlayer")
+    k2 = int(shown(browser, "jmp")["count"].split()[1])
+    assert stepper.steps[k2 - 1].unit.startswith("layers.1")
+    click(browser, "jmpbacklayer")
+    assert int(shown(browser, "jmp")["count"].split()[1]) == first_of_layer
+
+
+def test_quiz_scores_a_right_answer_and_not_a_wrong_one(browser, tmp_path):
+    stepper = viz.step_backward(micrograd_example(), quiz=True, id_prefix="qz")
+    open_page(browser, stepper.to_html(tmp_path / "quiz.html"))
+    click(browser, "qznext")
+    now = shown(browser, "qz")
+    assert "what is L.grad" in now["text"] and now["values"]["n6"] == "grad ?"
+    assert browser.find_element("id", "qznext").get_attribute("disabled") is not None
+    answer = browser.find_element("id", "qzanswer")
+    answer.send_keys("1\n")
+    assert browser.find_element("id", "qzscore").text == "score: 1 of 1"
+    assert shown(browser, "qz")["text"] == "L.grad = 1.0  (dL/dL = 1)"
+    assert browser.find_element("id", "qzverdict").text == "right!"
+    click(browser, "qznext")
+    browser.find_element("id", "qzanswer").send_keys("5\n")  # the right answer is -2
+    assert browser.find_element("id", "qzscore").text == "score: 1 of 2"
+    assert "the answer is -2" in browser.find_element("id", "qzverdict").text
+    assert shown(browser, "qz")["text"] == "d.grad += f * L.grad = -2.0 * 1.0 = -2.0"
+    click(browser, "qznext")
+    browser.find_element("id", "qzanswer").send_keys(f"{4.0 * (1 + 5e-4)}\n")  # within 0.1%
+    assert browser.find_element("id", "qzscore").text == "score: 2 of 3"

@@ -10,8 +10,10 @@ failing numbers (overflow) with 1 and a one-line message.
 
 import ast
 import builtins
+import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +22,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import DivisionByZero, DomainError, NumericOverflow, Value, grad, jvp
+from autograd import (
+    DivisionByZero,
+    DomainError,
+    NumericOverflow,
+    Value,
+    forward_tangents,
+    grad,
+    jvp,
+)
 from viz.cli import main, parse_bindings
 from viz.expression import MAX_DEPTH, MAX_LENGTH, ExpressionError, parse
 
@@ -319,8 +329,54 @@ def test_cli_writes_the_backward_stepper_as_html(tmp_path):
     result = run_cli("relu(x) * w", "x=2", "w=-1", "--format", "html", "--rankdir", "TB",
                      "-o", "steps.html", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "<html" in (tmp_path / "steps.html").read_text().lower()
+    page = (tmp_path / "steps.html").read_text()
+    assert "<html" in page.lower() and 'data-mode="reverse"' in page
     assert result.stdout.splitlines()[-1] == "wrote steps.html"
+
+
+def stepper_data(page: str) -> dict:
+    """The JSON a stepper page's script reads: its kind and every step's text."""
+    found = re.search(r'<script type="application/json" id="[^"]*data">(.*?)</script>', page,
+                      re.DOTALL)
+    assert found, "no stepper data in the page"
+    return json.loads(found.group(1))
+
+
+def test_cli_forward_html_writes_the_forward_stepper_seeded_at_that_input(tmp_path):
+    result = run_cli("x*x*w + sin(w)", "x=3", "w=2", "--forward", "x", "-o", "steps.html",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    x, w = Value(3.0, label="x"), Value(2.0, label="w")
+    expected = forward_tangents(x * x * w + w.sin(), {x: 1.0})
+    assert expected == 12.0  # d/dx of x*x*w at x=3, w=2
+    page = (tmp_path / "steps.html").read_text()
+    assert 'data-mode="forward"' in page and 'data-mode="reverse"' not in page
+    assert "Forward mode, step by step" in page
+    data = stepper_data(page)
+    assert data["kind"] == "tangent"
+    texts = [step["x"] for step in data["steps"]]
+    assert texts[0] == "x.tangent = 1.0  (seed)"  # the seed is x, not w
+    assert texts[-1].endswith(f"= {expected!r}")  # the output's tangent, the last step
+    assert f"forward d/dx = {expected!r}" in result.stdout
+    assert result.stdout.splitlines()[-1] == "wrote steps.html"
+
+
+@pytest.mark.parametrize("name", ["g.dot", "steps.html"])
+def test_cli_a_missing_output_directory_is_exit_1_and_is_not_created(capsys, tmp_path, name):
+    out = tmp_path / "a" / "b" / name
+    assert main(["x * w", "x=1", "w=2", "--backward", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"python -m viz: error: could not write {out}: the directory "
+                   f"{out.parent} does not exist (it is not created)\n")
+    assert not (tmp_path / "a").exists()
+
+
+def test_cli_a_failing_sweep_in_the_stepper_is_exit_1(capsys, tmp_path):
+    out = tmp_path / "steps.html"
+    assert main(["sqrt(x)", "x=0", "--format", "html", "-o", str(out)]) == 1  # sqrt'(0)
+    err = capsys.readouterr().err
+    assert err.startswith("python -m viz: error: ") and err.count("\n") == 1
+    assert "sqrt" in err and not out.exists()
 
 
 def test_cli_errors_in_a_subprocess(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -192,6 +193,95 @@ def test_render_writes_each_format(tmp_path):
     assert viz.render(drawing, str(tmp_path / "again.dot"), "dot").read_text() == drawing.source
 
 
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "dot": b"digraph"}
+
+
+def is_format(data: bytes, fmt: str) -> bool:
+    if fmt == "svg":
+        return data.startswith(b"<?xml") and b"<svg" in data[:400]
+    return data.startswith(MAGIC[fmt])
+
+
+def test_render_takes_the_format_from_the_suffix(tmp_path):
+    out = micrograd_example(backward=True)
+    for name, fmt in (("g.png", "png"), ("g.PDF", "pdf"), ("g.svg", "svg"), ("g.dot", "dot"),
+                      ("g.gv", "dot"), ("graph", "svg")):
+        data = viz.render(out, tmp_path / name).read_bytes()
+        assert is_format(data, fmt), (name, data[:20])
+        assert sum(is_format(data, f) for f in ("svg", "png", "pdf", "dot")) == 1
+    assert is_format(viz.render(out, tmp_path / "notes.txt", format="dot").read_bytes(), "dot")
+    with pytest.raises(ValueError, match=r"render: the suffix '\.png' .* says png, but "
+                                         r"format='svg'"):
+        viz.render(out, tmp_path / "bad.png", format="svg")
+    with pytest.raises(ValueError, match=r"render: cannot tell a format from the suffix '\.jpg'"):
+        viz.render(out, tmp_path / "g.jpg")
+    assert not (tmp_path / "bad.png").exists() and not (tmp_path / "g.jpg").exists()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_png_is_rendered_at_twice_the_resolution(tmp_path):
+    out = micrograd_example(backward=True)
+    svg = ET.fromstring(viz.render(out, tmp_path / "g.svg").read_bytes())
+    width_pt, height_pt = (float(svg.get(k).removesuffix("pt")) for k in ("width", "height"))
+    width, height = png_size(viz.render(out, tmp_path / "g.png").read_bytes())
+    assert abs(width - width_pt * 192 / 72) <= 3 and abs(height - height_pt * 192 / 72) <= 3
+    width, height = png_size(viz.draw_graph(out).pipe(format="png"))  # the Drawing itself too
+    assert abs(width - width_pt * 192 / 72) <= 3
+
+
+def svg_texts(svg: bytes | str) -> list[ET.Element]:
+    tree = ET.fromstring(svg.encode() if isinstance(svg, str) else svg)
+    return [t for t in tree.iter(f"{SVG}text") if (t.text or "").strip()]
+
+
+def test_every_text_is_at_least_14_points():
+    model, _, out = one_sample_mlp()
+    x = Value(-1.0, label="x")
+    dead = x.relu() + 1.0
+    dead.backward()
+    for drawing in (viz.draw_graph(out, model=model, collapse="neuron", title="sizes"),
+                    viz.draw_graph(out, model=model, max_nodes=2),
+                    viz.draw_graph(dead, vanishing=1e-3)):
+        texts = svg_texts(drawing.pipe(format="svg"))
+        assert len(texts) > 10
+        sizes = {float(t.get("font-size")) for t in texts}
+        assert min(sizes) >= 14.0, sorted(sizes)
+
+
+def test_negative_zero_is_drawn_as_zero():
+    assert viz.drawing.fmt(-0.0) == "0" and viz.drawing.fmt(-1e-300) == "-1e-300"
+    x = Value(-0.0, label="x")
+    y = x * 3.0
+    y.backward()
+    svg = viz.draw_graph(y).pipe(format="svg").decode()
+    shown = [t.text for t in svg_texts(svg)]
+    assert "data 0" in shown and not any(t.endswith(("-0", "\u22120")) for t in shown)
+    assert "data=-0.0" not in svg and "data=0.0" in svg  # the tooltip too
+
+
+def test_title_is_escaped_and_drawn_above_the_graph_with_the_legend_below():
+    out = micrograd_example(backward=True)
+    title = 'L = (a * b + c) * f <for "you"> & me'
+    drawing = viz.draw_graph(out, title=title)
+    assert "&lt;for &quot;you&quot;&gt; &amp; me" in drawing.source or \
+        '&lt;for "you"&gt; &amp; me' in drawing.source
+    texts = svg_texts(drawing.pipe(format="svg"))
+    (heading,) = [t for t in texts if t.text == title]
+    assert float(heading.get("font-size")) > 14
+    legend = next(t for t in texts if t.text.startswith("gradient: red +"))
+    node_ys = [float(t.get("y")) for t in texts if t.text.startswith("data ")]
+    assert float(heading.get("y")) < min(node_ys) < max(node_ys) < float(legend.get("y"))
+    untitled = svg_texts(viz.draw_graph(out).pipe(format="svg"))
+    assert not any(t.text == title for t in untitled)
+    assert viz.draw_graph(out, title="only", legend=False).source.count("only") == 1
+    with pytest.raises(TypeError, match="draw_graph: title must be None or a str; got int"):
+        viz.draw_graph(out, title=3)
+
+
 def test_render_rejects_bad_format_path_and_options(tmp_path):
     out = micrograd_example(backward=True)
     with pytest.raises(ValueError, match="render: format must be one of svg, png, pdf, dot"):
@@ -258,8 +348,78 @@ def test_collapse_by_neuron_shows_each_output_and_gradient():
         for j, v in enumerate(values):
             label = by_module[f"layers.{layer}.neurons.{j}"]
             assert f"{v.data:.4g}" in label and f"grad {v.grad:.4g}" in label
-    assert len(set(edges(drawing.source))) == len(edges(drawing.source)) == 16 * 16 + 16
     assert len(svg_nodes(drawing.pipe(format="svg"))) == 33
+
+
+def svg_edges(svg: bytes | str) -> dict[str, tuple[str, str]]:
+    """Every drawn edge of an SVG: its id -> (its title, the text drawn on it)."""
+    tree = ET.fromstring(svg.encode() if isinstance(svg, str) else svg)
+    found = {}
+    for g in tree.iter(f"{SVG}g"):
+        if g.get("class") == "edge":
+            text = " ".join(t.text for t in g.iter(f"{SVG}text"))
+            found[g.get("id")] = (g.find(f"{SVG}title").text, text)
+    return found
+
+
+def test_edges_between_collapsed_layers_are_one_bundle_with_a_count():
+    model, _, out = one_sample_mlp()
+    drawing = viz.draw_graph(out, model=model, collapse="neuron")
+    svg = drawing.pipe(format="svg")
+    drawn = svg_edges(svg)
+    assert sorted(text for _, text in drawn.values()) == ["16 edges", "256 edges"]
+    assert sorted(drawn) == ["b0", "b1"]
+    # each bundle runs from the frame of one layer to the frame of the next
+    def x_range(g: ET.Element) -> tuple[float, float]:
+        shapes = [e.get("d") or e.get("points") for e in g.iter()
+                  if e.tag in (f"{SVG}path", f"{SVG}polygon")]
+        xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", " ".join(shapes))]
+        return min(xs), max(xs)
+
+    groups = list(ET.fromstring(svg).iter(f"{SVG}g"))
+    frames = {g.find(f"{SVG}title").text: x_range(g) for g in groups
+              if g.get("class") == "cluster"}
+    arrows = {g.get("id"): x_range(g) for g in groups if g.get("id") in drawn}
+    for bundle, (tail, head) in (("b0", (0, 1)), ("b1", (1, 2))):
+        start, tip = arrows[bundle]
+        assert abs(start - frames[f"cluster_layers.{tail}"][1]) <= 1
+        assert abs(tip - frames[f"cluster_layers.{head}"][0]) <= 1
+    # the edges between groups that remain in the DOT are invisible (they hold the order)
+    group_edges = re.findall(r"^\s*g\d+ -> g\d+ (\[[^\]]*\])?", drawing.source, re.MULTILINE)
+    assert len(group_edges) == 15 + 15 + 2
+    assert sum("invis" in attrs for attrs in group_edges) == 30
+
+
+def test_collapsed_neurons_stand_in_index_order():
+    model, _, out = one_sample_mlp()
+    for rankdir, axis in (("LR", "y"), ("TB", "x"), ("RL", "y"), ("BT", "x")):
+        drawing = viz.draw_graph(out, model=model, collapse="neuron", rankdir=rankdir)
+        declared = re.findall(r"<b>(layers\.\d+\.neurons\.\d+)</b>", drawing.source)
+        assert declared == [f"layers.{k}.neurons.{j}" for k, n in ((0, 16), (1, 16), (2, 1))
+                            for j in range(n)]
+        tree = ET.fromstring(drawing.pipe(format="svg"))
+        where = {}
+        for g in tree.iter(f"{SVG}g"):
+            if g.get("class") == "node":
+                title = next(g.iter(f"{SVG}text"))
+                where[title.text] = float(title.get(axis))
+        for layer in (0, 1):
+            along = [where[f"layers.{layer}.neurons.{j}"] for j in range(16)]
+            assert along == sorted(along) and len(set(along)) == 16, (rankdir, layer, along)
+
+
+def test_svg_ids_name_what_they_draw():
+    out = micrograd_example(backward=True)
+    order = topological_order(out)
+    index = {v: i for i, v in enumerate(order)}
+    svg = viz.draw_graph(out).pipe(format="svg")
+    tree = ET.fromstring(svg)
+    nodes = {g.get("id"): g.find(f"{SVG}title").text
+             for g in tree.iter(f"{SVG}g") if g.get("class") == "node"}
+    assert nodes == {f"n{i}": f"n{i}" for i in range(len(order))}
+    expected = {f"e{index[v]}_{k}": (f"n{index[p]}->n{index[v]}", "")
+                for v in order for k, p in enumerate(v._prev)}
+    assert svg_edges(svg) == expected
 
 
 def test_dead_neurons_are_grey_and_dashed_when_collapsed():
@@ -380,3 +540,13 @@ def test_without_dot_source_still_works_and_svg_says_how_to_install(monkeypatch,
         drawing.pipe(format="svg")
     assert viz.render(out, tmp_path / "g.dot", format="dot").read_text() == drawing.source
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_each_edge_says_its_local_derivative_as_the_table_writes_it():
+    x, w, b = Value(0.5, label="x"), Value(-3.0, label="w"), Value(2.0, label="b")
+    y = (x * w + b).tanh()
+    y.label = "y"
+    svg = viz.draw_graph(y).pipe(format="svg", encoding="utf-8")
+    titles = [html.unescape(t) for t in re.findall(r'xlink:title="([^"]*∂[^"]*)"', svg)]
+    assert sorted(titles) == sorted(["∂n2/∂x = w", "∂n2/∂w = x", "∂n4/∂n2 = 1", "∂n4/∂b = 1",
+                                     "∂y/∂n4 = 1 - y²"])

@@ -170,6 +170,56 @@ def test_decision_boundary_is_deterministic(plt):
     assert np.array_equal(images[0], images[1])
 
 
+def test_decision_boundary_classes_and_scores_are_orange_and_teal_not_gradient_red_blue(plt):
+    from matplotlib.colors import to_rgba
+
+    from viz.colors import CLASS_NEGATIVE, CLASS_POSITIVE, NEGATIVE, POSITIVE
+
+    ax = plots.decision_boundary(_sum_model(), SQUARE, [-1, 1, -1, 1, 1], resolution=15)
+    negative, positive = _scatters(ax)
+    assert tuple(negative.get_facecolors()[0]) == to_rgba(CLASS_NEGATIVE)
+    assert tuple(positive.get_facecolors()[0]) == to_rgba(CLASS_POSITIVE)
+    filled = _contour_sets(ax)[0]
+    lowest, highest = filled.cmap(filled.norm(filled.levels[0])), filled.cmap(1.0)
+    assert np.allclose(lowest, to_rgba(CLASS_NEGATIVE), atol=0.02)  # low scores: orange
+    assert np.allclose(highest, to_rgba(CLASS_POSITIVE), atol=0.02)  # high scores: teal
+    gradient_colours = [to_rgba(c) for c in (*POSITIVE, *NEGATIVE)]
+    drawn = [tuple(c) for c in filled.get_facecolor()] + [to_rgba(CLASS_NEGATIVE),
+                                                          to_rgba(CLASS_POSITIVE)]
+    for colour in drawn:  # nothing in the picture is a colour that means a gradient's sign
+        assert not any(np.allclose(colour[:3], g[:3], atol=0.03) for g in gradient_colours)
+
+
+def test_a_negative_zero_threshold_and_label_read_as_zero(plt):
+    ax = plots.decision_boundary(_sum_model(), SQUARE, [-0.0, 1, -0.0, 1, 1], resolution=6,
+                                 threshold=-0.0)
+    assert ax.get_title() == "decision boundary (score = 0)"
+    assert _legend(ax) == ["y = 0", "y = 1"]
+
+
+FONT_CALLS = {
+    "loss_history": lambda: plots.loss_history(_train(scheduler_step=2)),
+    "decision_boundary": lambda: plots.decision_boundary(_sum_model(), SQUARE, [-1, 1, -1, 1, 1],
+                                                         resolution=6),
+    "activation": lambda: plots.activation("tanh"),
+    "fit_1d": lambda: plots.fit_1d(nn.MLP(1, [3, 1], generator=0), [-1.0, 0.0, 1.0], math.sin),
+    "loss_surface": lambda: plots.loss_surface(lambda a, b: a * a + b * b, (-1, 1), (-1, 1),
+                                               trajectories={"sgd": [(0.5, 0.5), (0.2, 0.1)]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FONT_CALLS))
+def test_every_text_in_a_plot_is_at_least_14_points(plt, name):
+    from matplotlib.text import Text
+
+    ax = FONT_CALLS[name]()
+    ax.figure.canvas.draw()  # ticks and their labels exist once drawn
+    texts = [t for t in ax.figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert len(texts) >= 8  # ticks, axis labels, a title, a legend
+    small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 14]
+    assert small == []
+
+
 # --------------------------------------------------------------------------- activation
 
 
@@ -193,7 +243,8 @@ def test_activation_lines_are_the_engine_values_and_gradients(plt, fn):
     assert list(line.get_xdata()) == xs
     assert list(line.get_ydata()) == values
     assert list(dline.get_ydata()) == slopes
-    assert dline.get_linestyle() == "--" and dline.get_color() == line.get_color()
+    assert line.get_linestyle() == "-" and dline.get_linestyle() == "--"  # told apart by dash
+    assert dline.get_color() != line.get_color()                          # and by colour
 
 
 def test_activation_conventions_names_and_options(plt):

@@ -35,12 +35,12 @@ def test_steps_read_as_the_chain_rule():
     assert isinstance(stepper, Stepper) and len(stepper) == 7
     assert [s.text for s in stepper.steps] == [
         "L.grad = 1.0  (dL/dL = 1)",
-        "d.grad += f.data * L.grad = -2.0 * 1.0 = -2.0",
-        "f.grad += d.data * L.grad = 4.0 * 1.0 = 4.0",
+        "d.grad += f * L.grad = -2.0 * 1.0 = -2.0",
+        "f.grad += d * L.grad = 4.0 * 1.0 = 4.0",
         "e.grad += 1 * d.grad = 1.0 * -2.0 = -2.0",
         "c.grad += 1 * d.grad = 1.0 * -2.0 = -2.0",
-        "a.grad += b.data * e.grad = -3.0 * -2.0 = 6.0",
-        "b.grad += a.data * e.grad = 2.0 * -2.0 = -4.0",
+        "a.grad += b * e.grad = -3.0 * -2.0 = 6.0",
+        "b.grad += a * e.grad = 2.0 * -2.0 = -4.0",
     ]
     a_step = stepper.steps[5]
     assert (a_step.node, a_step.target, a_step.arg) == (2, 0, 0)  # n2 = e propagates into n0 = a
@@ -92,16 +92,30 @@ def test_state_replays_the_steps():
         stepper.state(8)
 
 
-def test_partials_without_a_formula_read_as_derivatives():
+def test_partials_read_as_their_table_rows_write_them():
     x = Value(0.3, label="x")
     y = x.softplus(2.0)
     y.label = "y"
     z = (y ** 3).tanh()
     z.label = "z"
     texts = [s.text for s in viz.step_backward(z).steps]
-    assert texts[1].startswith("n2.grad += (1 - z.data**2) * z.grad = ")
-    assert texts[2].startswith("y.grad += 3 * y.data**2 * n2.grad = ")
-    assert texts[3].startswith("x.grad += dy/dx * y.grad = ")
+    assert texts[1].startswith("n2.grad += (1 - z²) * z.grad = ")
+    assert texts[2].startswith("y.grad += (3·y^(3 - 1)) * n2.grad = ")
+    assert texts[3].startswith("x.grad += (σ(2·x), or 1 where 2·x > 20) * y.grad = ")
+
+
+def test_a_row_of_your_own_reads_generically_unless_it_has_text():
+    from autograd import Primitive, apply
+
+    plain = Primitive("cube", 1, lambda m, x: x * x * x, lambda m, out, x: (3 * x * x,))
+    worded = Primitive("cube", 1, lambda m, x: x * x * x, lambda m, out, x: (3 * x * x,),
+                       text=("3·{0}²",))
+    x = Value(2.0, label="x")
+    for row, formula in ((plain, "∂y/∂x"), (worded, "3·x²")):
+        y = apply(row, x)
+        y.label = "y"
+        assert viz.step_backward(y).steps[1].text == (
+            f"x.grad += {formula} * y.grad = 12.0 * 1.0 = 12.0")
 
 
 def test_duplicate_labels_fall_back_to_node_numbers():
@@ -133,7 +147,7 @@ def test_forward_steps_set_each_tangent_from_the_inputs():
     assert [s.text for s in stepper.steps] == [
         "x.tangent = 1.0  (seed)",
         "n1.tangent = 1 * x.tangent + 1 * x.tangent = 1.0 * 1.0 + 1.0 * 1.0 = 2.0",
-        "y.tangent = x.data * n1.tangent + n1.data * x.tangent = 3.0 * 2.0 + 6.0 * 1.0 = 12.0",
+        "y.tangent = x * n1.tangent + n1 * x.tangent = 3.0 * 2.0 + 6.0 * 1.0 = 12.0",
     ]
     assert stepper.start == [None, None, None] and stepper.quantity == "tangent"
     assert x.tangent is None  # the graph is untouched
@@ -189,7 +203,7 @@ def test_to_html_writes_one_self_contained_page(tmp_path):
     assert ids and all(i.startswith("demo") for i in ids)
     data = page_data(page, "demo")
     assert len(data["steps"]) == 7 and data["kind"] == "grad"
-    assert data["steps"][5]["x"] == "a.grad += b.data * e.grad = -3.0 * -2.0 = 6.0"
+    assert data["steps"][5]["x"] == "a.grad += b * e.grad = -3.0 * -2.0 = 6.0"
     assert data["steps"][5]["s"] == [2] and data["steps"][5]["t"] == 0
     assert data["steps"][5]["e"] == ["e2_0"]  # the edge from a into argument 0 of e
     assert stepper.html(full_page=True) == page  # a fixed prefix gives the same page again
@@ -200,7 +214,7 @@ def test_no_javascript_fallback_lists_every_step():
     html = stepper.html()
     steps = re.search(r'<ol class="bps-steps">(.*?)</ol>', html, re.DOTALL).group(1)
     assert steps.count("<li>") == 7
-    assert "a.grad += b.data * e.grad = -3.0 * -2.0 = 6.0" in steps
+    assert "a.grad += b * e.grad = -3.0 * -2.0 = 6.0" in steps
     assert 'id="nojscontrols" hidden' in html and 'id="nojsnow" hidden' in html
     assert ".bps-js .bps-steps" in html  # the script hides the list once it runs
 
@@ -246,3 +260,99 @@ def test_step_is_a_frozen_record():
     assert isinstance(step, Step)
     with pytest.raises(AttributeError):
         step.after = 0.0
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def one_sample_mlp():
+    model = nn.MLP(2, [16, 16, 1], generator=0)
+    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    loss = (out - 1.0) ** 2
+    loss.label = "loss"
+    return model, loss
+
+
+@pytest.mark.parametrize("by, most", [("layer", 10), ("neuron", 60)])
+def test_a_network_steps_by_module_and_ends_on_the_engines_grads(by, most):
+    model, loss = one_sample_mlp()
+    stepper = viz.step_backward(loss, model=model, by=by)
+    assert 3 <= len(stepper) <= most
+    assert all(v.grad == 0.0 for v in stepper.nodes)  # watching changed nothing
+    assert stepper.final == backward_grads(loss)  # the same floats as backward()
+    # every chain-rule step of the sweep is inside exactly one module step
+    assert sum(len(s.parts) for s in stepper.steps) == sum(len(v._prev) for v in stepper.nodes)
+    units = [s.unit for s in stepper.steps[1:]]
+    assert len(units) == len(set(units))  # a module is swept in one go, never revisited
+
+
+def test_module_steps_name_parameters_by_their_module_names():
+    model, loss = one_sample_mlp()
+    stepper = viz.step_backward(loss, model=model, by="neuron")
+    names = dict(model.named_parameters())
+    step = next(s for s in stepper.steps if s.unit == "layers.1.neurons.3")
+    assert stepper.names[step.target] == "layers.1.neurons.3.b"  # what the quiz asks for
+    assert stepper.nodes[step.target] is names["layers.1.neurons.3.b"]
+    assert step.text.startswith("layers.1.neurons.3 (Neuron): ")
+    assert any(line.startswith("layers.1.neurons.3.w.0.grad += ") for line in step.lines)
+
+
+def test_every_node_a_step_names_is_in_the_picture():
+    model, loss = one_sample_mlp()
+    for by in ("op", "neuron", "layer"):
+        stepper = viz.step_backward(loss, model=model, by=by, id_prefix="p")
+        page = stepper.html()
+        drawn = set(re.findall(r'id="p(n\d+)"', page))
+        texts = [s.text for s in stepper.steps] + [x for s in stepper.steps for x in s.lines]
+        mentioned = {m for t in texts for m in re.findall(r"\b(n\d+)\b", t)}
+        assert mentioned <= drawn, sorted(mentioned - drawn)[:5]
+
+
+def test_collapsed_boxes_show_the_values_as_of_each_step():
+    model, loss = one_sample_mlp()
+    stepper = viz.step_backward(loss, model=model, by="layer", id_prefix="L")
+    data = page_data(stepper.html(), "L")
+    start = data["gstart"]
+    assert set(start) == {"g0", "g1", "g2"}
+    assert all("max |grad| 0" in " ".join(rows) for rows, _ in start.values())
+    # the box of layers.2 changes when its step runs, and ends as the drawing of the final state
+    seen = {}
+    for step in data["steps"]:
+        for name, rows, _ in step["g"]:
+            seen[name] = rows
+    final_plan = stepper.drawing_plan("L")
+    for name, rows in seen.items():
+        box = re.search(rf'{name} \[.*?\]', final_plan.drawing.source, re.DOTALL).group(0)
+        for row in rows[2:]:
+            assert row.replace("|", "&#124;") in box.replace("&#45;", "-") or row in box
+
+
+def test_quiz_pages_carry_the_answers_and_hide_nothing_without_quiz():
+    model, loss = one_sample_mlp()
+    stepper = viz.step_backward(loss, model=model, by="layer", quiz=True, id_prefix="q")
+    page = stepper.html()
+    data = page_data(page, "q")
+    assert data["quiz"] is True and 'id="qanswer"' in page
+    assert [s["q"] for s in data["steps"]] == [s.after for s in stepper.steps]
+    assert all("what is" in s["qx"] for s in data["steps"])
+    plain = viz.step_backward(loss, model=model, by="layer", id_prefix="p").html()
+    assert 'id="panswer"' not in plain and page_data(plain, "p")["quiz"] is False
+
+
+def test_network_stepper_arguments():
+    model, loss = one_sample_mlp()
+    with pytest.raises(ValueError, match="step_backward: by='layer' needs model="):
+        viz.step_backward(loss, by="layer")
+    with pytest.raises(ValueError, match="step_backward: by must be 'op', 'neuron' or 'layer'"):
+        viz.step_backward(loss, model=model, by="block")
+    with pytest.raises(TypeError, match="step_backward: quiz must be True or False"):
+        viz.step_backward(loss, quiz="yes")
+    with pytest.raises(ValueError, match="step_backward: gradient must be finite"):
+        viz.step_backward(loss, float("nan"))
+
+
+def test_the_network_page_stays_small():
+    model, loss = one_sample_mlp()
+    for by in ("op", "neuron", "layer"):
+        size = len(viz.step_backward(loss, model=model, by=by).html(full_page=True).encode())
+        assert size < 5_000_000, (by, size)

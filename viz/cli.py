@@ -4,9 +4,10 @@ Builds the expression's graph on leaves labelled with their names (parsed by
 ``viz.expression``, never ``eval``: see that module for what is allowed),
 optionally runs ``backward()`` (``--backward``) and pushes a tangent
 d/d name = 1 forward from one leaf (``--forward name``), then writes the
-drawing with ``viz.render`` (``--format`` svg, png, pdf or dot) or the
-backward stepper with ``viz.step_backward(root).to_html`` (``--format html``;
-it always steps the backward sweep, whatever ``--backward`` and ``--forward`` say).
+drawing with ``viz.render`` (``--format`` svg, png, pdf or dot) or a
+stepper page (``--format html``): the forward-mode stepper
+``viz.step_forward(root, {name: 1.0})`` with ``--forward name``, else the
+backward stepper ``viz.step_backward(root)``.
 The format defaults to the output file's suffix, else svg; the output
 defaults to ``graph.<format>``. It prints the value, the gradients or the
 tangent it computed, and where the file was written.
@@ -24,7 +25,8 @@ Exit status:
 - 1: the expression is well formed but its numbers fail: the engine's
   ``ArithmeticError`` (overflow as in ``exp(x)`` at x = 1000, ``log`` of a
   negative number, division by zero, an infinite derivative in backward),
-  or the file cannot be written (no Graphviz ``dot``, a missing directory).
+  or the file cannot be written (no Graphviz ``dot``, a missing directory:
+  the output's directory must exist, it is never created).
   One line on stderr, ``python -m viz: error: ...``, no traceback.
 """
 
@@ -68,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="the file to write (default: graph.<format>)")
     parser.add_argument("--format", choices=FORMATS,
-                        help="svg, png, pdf, dot (the graph) or html (the backward stepper); "
-                             "default: the output's suffix, else svg")
+                        help="svg, png, pdf, dot (the graph) or html (the stepper: forward mode "
+                             "with --forward, else backward); default: the output's suffix, "
+                             "else svg")
     parser.add_argument("--backward", action="store_true",
                         help="run backward() from the result, so the drawing shows gradients")
     parser.add_argument("--forward", metavar="NAME",
@@ -120,12 +123,21 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _write(root: Value, path: str, fmt: str, rankdir: str | None) -> str:
-    """Write the drawing (or the stepper page) and return the path written."""
+def _write(root: Value, path: str, fmt: str, rankdir: str | None, seed: Value | None) -> str:
+    """Write the drawing (or the stepper page) and return the path written.
+
+    The page steps forward mode from ``seed`` (tangent 1) when one is given,
+    else the backward sweep. The output's directory must already exist.
+    """
     import viz
 
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"the directory {directory} does not exist (it is not created)")
     options = {"rankdir": rankdir} if rankdir is not None else {}
-    if fmt == "html":
+    if fmt == "html" and seed is not None:
+        written = viz.step_forward(root, {seed: 1.0}, **options).to_html(path)
+    elif fmt == "html":
         written = viz.step_backward(root, **options).to_html(path)
     else:
         written = viz.render(root, path, format=fmt, **options)
@@ -169,8 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines.append(f"forward d/d{args.forward} = {tangent!r}")
     except ArithmeticError as exc:
         return _fail(exc)
+    seed = leaves[args.forward] if args.forward is not None else None
     try:
-        written = _write(root, path, fmt, args.rankdir)
+        written = _write(root, path, fmt, args.rankdir, seed)
+    except ArithmeticError as exc:  # the stepper runs the sweep itself (sqrt'(0) in backward)
+        return _fail(exc)
     except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
         return _fail(exc, f"could not write {path}: ")
     lines.append(f"wrote {written}")

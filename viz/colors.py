@@ -8,6 +8,11 @@ which stays readable for the common forms of colour blindness). An exact
 zero is its own class, grey with a dashed outline, because it means no
 gradient flows at all (a dead ReLU, a saturated unit, a branch not taken);
 an optional threshold marks the *vanishing* gradients that are not zero.
+
+Red and blue mean the sign of a gradient (or tangent) and nothing else,
+in the graphs and in ``viz.plots``. The two classes of a classifier and the
+score it gives are drawn in another pair, orange and teal (ColorBrewer's
+PuOr and BrBG ends), so a decision boundary is never read as a gradient.
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ NONFINITE = "#ffe45c"  # nan or inf: an anomaly, not a point on the scale
 VANISHING = "#ff7f00"  # outline of a gradient below the vanishing threshold
 PLAIN = "#ffffff"  # no gradient information (no backward pass yet)
 DARK_TEXT, LIGHT_TEXT = "#000000", "#ffffff"
+
+# a binary classifier: the negative class (-1 or 0) orange, the positive class (+1) teal,
+# and its score from orange (below the threshold) through white to teal (above)
+CLASS_NEGATIVE, CLASS_POSITIVE = "#e66101", "#018571"
+SCORE_SCALE = ("#e66101", "#fdb863", "#f7f7f7", "#80cdc1", "#018571")
 
 
 @dataclass(frozen=True)

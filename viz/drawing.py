@@ -2,16 +2,25 @@
 
 ``write(scene)`` turns a ``Scene`` (the graph, what draws each node, the
 values to show and the colour scale) into a ``Drawing``. Labels are
-Graphviz's HTML-like tables, with every user string escaped. Everything is
-emitted in an order fixed by the graph (topological index, then module
-name), so the DOT is the same on every run.
+Graphviz's HTML-like tables, with every user string escaped; text is at
+least ``FONT_SIZE`` points. Everything is emitted in an order fixed by the
+graph (topological index, then module name), so the DOT is the same on
+every run.
+
+A network collapsed by neuron reads like the textbook picture: the neurons
+of a layer stand in index order (``neurons.2`` above ``neurons.10``, held
+there by invisible edges within the layer's rank), and the edges between
+two layers of collapsed neurons (16 x 16 of them in micrograd's MLP) are
+drawn as one arrow from layer to layer labelled with their count.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import graphviz
@@ -24,6 +33,8 @@ from .dot import Drawing
 from .groups import Groups, cluster_chain
 
 MAX_OUTPUTS_SHOWN = 3
+FONT_SIZE = "14"  # points, for every text in a drawing
+TITLE_SIZE = "18"
 
 
 @dataclass
@@ -46,6 +57,7 @@ class Scene:
     digits: int = 4
     note: str = ""
     id_prefix: str | None = None  # give every SVG element an id starting with this
+    title: str | None = None  # a heading above the graph
 
     def signal(self, i: int) -> float:
         """The value node ``i`` is coloured by (0.0 when it has none)."""
@@ -54,8 +66,12 @@ class Scene:
 
 
 def fmt(x: float | None, digits: int = 4) -> str:
-    """A number as drawn: ``digits`` significant digits, or a dash for no value."""
-    return "–" if x is None else f"{x:.{digits}g}"
+    """A number as drawn: ``digits`` significant digits, or a dash for no value.
+
+    Negative zero is drawn as ``0``: its sign means nothing to a reader (``-0.0 + 0.0`` is
+    ``0.0``).
+    """
+    return "–" if x is None else f"{x + 0.0:.{digits}g}"
 
 
 def write(scene: Scene) -> Drawing:
@@ -80,33 +96,49 @@ class _Writer:
         self.index = {v: i for i, v in enumerate(scene.order)}
         self.text: list[str] = []
         self.seen: set[str] = set()  # which special colour classes occur, for the legend
+        self.pairs: dict[tuple[str, str], None] | None = None
 
     def build(self) -> Drawing:
         s = self.s
         g = Drawing(name="graph")
-        g.attr("graph", rankdir=s.rankdir, ordering="in", fontname="Helvetica", fontsize="10",
-               nodesep="0.15", ranksep="0.35")
+        g.attr("graph", rankdir=s.rankdir, ordering="in", fontname="Helvetica",
+               fontsize=FONT_SIZE, nodesep="0.2", ranksep="0.4")
         if s.id_prefix is not None:
             g.attr("graph", id=f"{s.id_prefix}graph")
-        g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10",
-               margin="0.06,0.03", fillcolor=PLAIN)
-        g.attr("edge", arrowsize="0.6", color="#555555")
+        g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica",
+               fontsize=FONT_SIZE, margin="0.08,0.04", fillcolor=PLAIN)
+        g.attr("edge", arrowsize="0.7", color="#555555", fontname="Helvetica",
+               fontsize=FONT_SIZE)
+        # a graph has one label: with a title on top, the legend labels a frameless cluster
+        top = g if s.title is None else graphviz.Digraph(name="cluster_(body)")  # no module name
         members, outputs = self._members_and_outputs()
         clusters: dict[str, graphviz.Digraph] = {}
         for i in self._emission_order():
             key, name = s.keys[i], s.unit[i]
-            target = self._container(g, clusters, self._enclosing(key))
+            target = self._container(top, clusters, self._enclosing(key))
             if isinstance(key, int):
                 self._node(target, i)
             else:
                 self._group_node(target, key, name, members[name], outputs.get(name, []))
-        self._attach(g, clusters)
-        self._edges(g)
-        label = self._legend_and_note()
-        if label:
-            g.attr("graph", label=label, labelloc="b", labeljust="l")
+        layers = self._layers()
+        self._order_layers(top, clusters, layers)
+        self._attach(top, clusters)
+        legend = self._legend_and_note()  # after the nodes: it lists the colours they use
+        if legend:  # set last, so that no cluster inherits the label's placement
+            top.attr("graph", label=legend, labelloc="b", labeljust="l")
+        if top is not g:
+            top.attr("graph", peripheries="0")
+            if s.id_prefix is not None:
+                top.attr("graph", id=f"{s.id_prefix}body")
+            g.subgraph(top)
+            g.attr("graph", label=self._title(), labelloc="t", labeljust="c")
+        self._edges(g, clusters, layers)
         g.text_view = "\n".join(self.text)
         return g
+
+    def _title(self) -> str:
+        lines = "<br/>".join(_esc(line) for line in self.s.title.splitlines() or [""])
+        return f'<<font point-size="{TITLE_SIZE}"><b>{lines}</b></font>>'
 
     # --- placement ---------------------------------------------------------------------------
     def _members_and_outputs(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
@@ -169,6 +201,49 @@ class _Writer:
                 clusters[name] = cluster
         return clusters[chain[-1]]
 
+    def _layers(self) -> dict[str, list[str]]:
+        """The collapsed groups (DOT names) in each layer of the model, in index order."""
+        s = self.s
+        if s.groups is None:
+            return {}
+        keys: dict[str, str] = {}
+        for key, name in zip(s.keys, s.unit):
+            if isinstance(key, str):
+                keys.setdefault(name, key)
+        layers: dict[str, list[str]] = {}
+        for name, key in sorted(keys.items(), key=lambda item: natural_key(item[1])):
+            layers.setdefault(s.groups.layer_of(key), []).append(name)
+        return layers
+
+    def _order_layers(self, top: graphviz.Digraph, clusters: dict,
+                      layers: dict[str, list[str]]) -> None:
+        """Hold each layer's groups in one rank, in index order (top to bottom, or left to right
+        for ``TB``/``BT``), by invisible edges, unless groups of the layer feed each other."""
+        layer_of = {name: layer for layer, names in layers.items() for name in names}
+        linked = {layer_of[t] for t, h in self._pairs()
+                  if t in layer_of and layer_of[t] == layer_of.get(h)}
+        for layer, names in layers.items():
+            if len(names) < 2 or layer in linked:
+                continue
+            # dot orders a rank by its invisible "flat" edges, tail first; rankdir LR/RL turn
+            # that order so the first is at the bottom, so there the chain runs backwards
+            chain = names[::-1] if self.s.rankdir in ("LR", "RL") else names
+            same = graphviz.Digraph()
+            same.attr("graph", rank="same")
+            for tail, head in pairwise(chain):
+                same.edge(tail, head, style="invis")
+            clusters.get(layer, top).subgraph(same)
+
+    def _pairs(self) -> dict[tuple[str, str], None]:
+        """Every (tail, head) of drawn units joined by an edge, in the order edges are drawn."""
+        if self.pairs is None:
+            s = self.s
+            self.pairs = dict.fromkeys(
+                (s.unit[self.index[p]], s.unit[i]) for i, v in enumerate(s.order) for p in v._prev
+                if s.unit[self.index[p]] != s.unit[i]
+            )
+        return self.pairs
+
     def _attach(self, g: Drawing, clusters: dict[str, graphviz.Digraph]) -> None:
         """Put each cluster inside its parent, innermost first (a subgraph is copied in whole)."""
         if not clusters:
@@ -229,11 +304,11 @@ class _Writer:
         if s.id_prefix is not None:
             attrs["id"] = f"{s.id_prefix}n{i}"
         name = self._name(i)
-        tooltip = f"{name or f'n{i}'}: data={v.data!r}"
+        tooltip = f"{name or f'n{i}'}: data={v.data + 0.0!r}"  # + 0.0: -0.0 reads as 0.0
         if s.show_grad:
-            tooltip += f", grad={s.grads[i]!r}"
+            tooltip += f", grad={s.grads[i] + 0.0!r}"
         if s.tangents[i] is not None:
-            tooltip += f", tangent={s.tangents[i]!r}"
+            tooltip += f", tangent={s.tangents[i] + 0.0!r}"
         head = " ".join(x for x in (f"<b>{_esc(v._op)}</b>" if v._op else "", _esc(name)) if x)
         values = self._values(i)
         target.node(f"n{i}", _table(([head] if head else []) + values), tooltip=tooltip, **attrs)
@@ -286,9 +361,16 @@ class _Writer:
         return rows, self._style(0.0 if dead else max(values, key=abs))
 
     # --- edges -------------------------------------------------------------------------------
-    def _edges(self, g: Drawing) -> None:
-        """One edge per argument between nodes drawn alone; one per pair when a group is an end."""
+    def _edges(self, g: Drawing, clusters: dict, layers: dict[str, list[str]]) -> None:
+        """One edge per argument between nodes drawn alone; one per pair when a group is an end;
+        one bundle per pair of layers when two or more edges join their collapsed groups."""
         s = self.s
+        layer_of = {name: layer for layer, names in layers.items() for name in names}
+        count = Counter(
+            (layer_of[t], layer_of[h]) for t, h in self._pairs()
+            if t in layer_of and h in layer_of and layer_of[t] != layer_of[h]
+        )
+        bundles: dict[tuple, int] = {}
         seen: set[tuple[str, str]] = set()
         for i, v in enumerate(s.order):
             head = s.unit[i]
@@ -302,11 +384,50 @@ class _Writer:
                     if (tail, head) in seen:
                         continue
                     seen.add((tail, head))
+                    ends = (layer_of.get(tail), layer_of.get(head))
+                    if count.get(ends, 0) >= 2:
+                        if ends not in bundles:
+                            bundles[ends] = len(bundles)
+                            self._bundle(g, clusters, layers, ends, count[ends], bundles[ends])
+                        continue
                 attrs = {}
                 if s.id_prefix is not None:
                     name = f"e{i}_{arg}" if single else f"{tail}_{head}"
                     attrs["id"] = f"{s.id_prefix}{name}"
+                if single:
+                    attrs["tooltip"] = self._partial(i, arg)
                 g.edge(tail, head, **attrs)
+
+    def _partial(self, i: int, arg: int) -> str:
+        """The edge's local derivative as the op's table row writes it: ``∂n4/∂n2 = 1 - n4²``."""
+        v = self.s.order[i]
+        names = [self._name(self.index[p]) or f"n{self.index[p]}" for p in v._prev]
+        out = self._name(i) or f"n{i}"
+        prim = getattr(v._op, "prim", None)
+        if prim is None:
+            return f"∂{out}/∂{names[arg]}"
+        text = prim.partial_text(arg, names, out, getattr(v._op, "params", ()))
+        return f"∂{out}/∂{names[arg]} = {text}"
+
+    def _bundle(self, g: Drawing, clusters: dict, layers: dict[str, list[str]],
+                ends: tuple[str, str], n: int, k: int) -> None:
+        """One arrow standing for the ``n`` edges from layer ``ends[0]`` to layer ``ends[1]``:
+        between the middle groups of the two, clipped at the layers' frames."""
+        tail_layer, head_layer = ends
+        tails, heads = layers[tail_layer], layers[head_layer]
+        tooltip = f"{n} edges from {tail_layer} to {head_layer}"
+        if n == len(tails) * len(heads):
+            tooltip += f": each of its {len(tails)} to each of the {len(heads)}"
+        attrs = {"label": f"{n} edges", "penwidth": "2", "tooltip": tooltip}
+        if tail_layer in clusters:
+            attrs["ltail"] = f"cluster_{tail_layer}"
+        if head_layer in clusters:
+            attrs["lhead"] = f"cluster_{head_layer}"
+        if "ltail" in attrs or "lhead" in attrs:
+            g.attr("graph", compound="true")
+        if self.s.id_prefix is not None:
+            attrs["id"] = f"{self.s.id_prefix}b{k}"
+        g.edge(tails[len(tails) // 2], heads[len(heads) // 2], **attrs)
 
     # --- legend ------------------------------------------------------------------------------
     def _legend_and_note(self) -> str:

@@ -15,6 +15,11 @@ layer as one node, and a graph that would have more than ``max_nodes``
 nodes is collapsed automatically (``viz.collapse``), with a note in the
 picture saying so.
 
+Collapsed by neuron, a layer's neurons stand in index order and the edges
+between two layers of neurons are one arrow labelled with their count
+(``viz.drawing``). ``title=`` puts a heading above the graph; text is at
+least 14 pt, and PNG is rendered at 192 dpi.
+
 Colour shows gradient flow (``viz.colors``): red positive, blue negative,
 darker for larger; grey and dashed for an exact zero; optionally an orange
 outline for gradients below a ``vanishing`` threshold; a legend explains it.
@@ -32,15 +37,17 @@ from typing import Any
 import graphviz
 
 from autograd import Value, topological_order
+from autograd.value import check_label
 
 from .collapse import choose_keys, dot_names
 from .colors import GradientScale
-from .dot import Drawing, GraphvizNotFoundError
+from .dot import Drawing, GraphvizNotFoundError, for_format
 from .drawing import Scene, write
 from .groups import COLLAPSE_LEVELS, assign_groups, parameter_names
 
 DEFAULT_MAX_NODES = 300
 FORMATS = ("svg", "png", "pdf", "dot")
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLOR_BY = ("auto", "grad", "tangent", None)
 
@@ -59,6 +66,7 @@ class Options:
     vanishing: float | None = None
     legend: bool = True
     digits: int = 4
+    title: str | None = None
 
 
 def draw_graph(
@@ -74,6 +82,7 @@ def draw_graph(
     vanishing: float | None = None,
     legend: bool = True,
     digits: int = 4,
+    title: str | None = None,
 ) -> graphviz.Digraph:
     """Draw everything ``root`` depends on as a ``graphviz.Digraph`` (shown inline in Jupyter).
 
@@ -90,6 +99,12 @@ def draw_graph(
       after a backward pass, else by tangent after a forward pass, else none.
     - ``vanishing``: outline the nodes whose gradient is nonzero but below this.
     - ``legend``: explain the colours under the graph; ``digits``: significant digits.
+    - ``title``: a heading drawn above the graph (any text; it is escaped).
+
+    Every SVG element has an id that says what it draws: ``n3`` for node 3 (in
+    topological order), ``e3_1`` for the edge into node 3 from its argument 1,
+    ``g0`` for a collapsed group, ``g0_g5`` for an edge between groups, ``b0``
+    for a bundle of edges between two layers, ``c0`` for a module's cluster.
 
     The result is a ``viz.dot.Drawing``, a ``graphviz.Digraph`` whose ``pipe`` and
     ``render`` raise ``GraphvizNotFoundError`` (saying how to install Graphviz) when
@@ -98,29 +113,37 @@ def draw_graph(
     options = check_options(
         "draw_graph", rankdir=rankdir, show_grad=show_grad, show_tangent=show_tangent,
         model=model, collapse=collapse, max_nodes=max_nodes, color=color,
-        vanishing=vanishing, legend=legend, digits=digits,
+        vanishing=vanishing, legend=legend, digits=digits, title=title,
     )
-    return plan(check_roots("draw_graph", root), options).drawing
+    return plan(check_roots("draw_graph", root), options, id_prefix="").drawing
 
 
 def render(
     root: Value | Sequence[Value] | graphviz.Graph | graphviz.Digraph,
     path: str | os.PathLike,
-    format: str = "svg",
+    format: str | None = None,
     **options: Any,
 ) -> Path:
     """Draw ``root`` (or take an already drawn graph) and write it to ``path``; return the path.
 
     ``format`` is ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"`` (the DOT source,
-    which needs no Graphviz). ``options`` are ``draw_graph``'s. The file is
-    written exactly at ``path`` (no extension is added) and missing parent
-    directories are created. Without Graphviz's ``dot``, every format but
-    ``"dot"`` raises ``GraphvizNotFoundError`` saying how to install it.
+    which needs no Graphviz). When it is not given it is taken from the
+    suffix of ``path`` (``.svg``, ``.png``, ``.pdf``, ``.dot`` or ``.gv``, in
+    any case), and a path without a suffix is written as SVG. A suffix that
+    names another format than ``format`` (``render(loss, "g.png",
+    format="svg")``), or, without ``format``, a suffix that names no format
+    (``"g.jpg"``), is a ValueError: the bytes in a file should match its name.
+    PNG is rendered at 192 dpi (twice the usual). ``options`` are
+    ``draw_graph``'s. The file is written exactly at ``path`` (no extension is
+    added) and missing parent directories are created. Without Graphviz's
+    ``dot``, every format but ``"dot"`` raises ``GraphvizNotFoundError`` saying
+    how to install it.
     """
-    if format not in FORMATS:
+    if format is not None and format not in FORMATS:
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)}; got {format!r}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render: path must be a str or a path, got {type(path).__name__}")
+    format = format_for(path, format)
     if isinstance(root, (graphviz.Graph, graphviz.Digraph)):
         if options:
             raise TypeError(
@@ -134,13 +157,37 @@ def render(
         data = drawing.source.encode("utf-8")
     else:
         try:
-            data = drawing.pipe(format=format)
+            data = for_format(drawing, format).pipe(format=format)
         except graphviz.ExecutableNotFound:
             raise GraphvizNotFoundError(f"render(format={format!r})") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def format_for(path: str | os.PathLike, format: str | None) -> str:
+    """The format to write ``path`` in: ``format`` if given, else the suffix's, else svg.
+
+    A ValueError names ``render``, the suffix and the format when they disagree.
+    """
+    suffix = Path(path).suffix
+    named = SUFFIXES.get(suffix.lower())
+    if format is None:
+        if named is not None:
+            return named
+        if suffix:
+            raise ValueError(
+                f"render: cannot tell a format from the suffix {suffix!r} of {os.fspath(path)!r}; "
+                f"use one of {', '.join(SUFFIXES)} or pass format= ({', '.join(FORMATS)})"
+            )
+        return "svg"
+    if named is not None and named != format:
+        raise ValueError(
+            f"render: the suffix {suffix!r} of {os.fspath(path)!r} says {named}, "
+            f"but format={format!r}; make them agree"
+        )
+    return format
 
 
 @dataclass
@@ -173,9 +220,13 @@ def plan(
     values stored in the nodes: the stepper draws the values of its own sweep.
     ``id_prefix`` gives every SVG element an id starting with it: ``{p}n3`` for
     node 3, ``{p}e3_1`` for the edge into node 3 from its argument 1, ``{p}g0``
-    for a collapsed group, ``{p}g0_n7`` for an edge from a group.
+    for a collapsed group, ``{p}g0_n7`` for an edge from a group, ``{p}b0`` for
+    a bundle of edges between two layers, ``{p}c0`` for a cluster and
+    ``{p}body`` for the frameless cluster under a title.
     """
     order = topological_order(*roots)
+    for v in order:  # Value(...) checks its label; this catches one assigned since
+        check_label(v.label, "viz")
     if grads is None:
         grads = [v.grad for v in order]
     if tangents is None:
@@ -192,7 +243,7 @@ def plan(
         order=order, roots=roots, keys=keys, unit=dot_names(keys), groups=groups,
         grads=grads, tangents=tangents, show_grad=o.show_grad, show_tangent=show_tangent,
         color_by=color_by, scale=None, rankdir=o.rankdir, legend=o.legend, digits=o.digits,
-        note=note, id_prefix=id_prefix,
+        note=note, id_prefix=id_prefix, title=o.title,
     )
     if color_by is not None:
         scene.scale = GradientScale.for_values(
@@ -244,6 +295,8 @@ def check_options(fn: str, **kwargs: Any) -> Options:
     for flag in ("show_grad", "legend"):
         if not isinstance(getattr(o, flag), bool):
             raise TypeError(f"{fn}: {flag} must be True or False; got {getattr(o, flag)!r}")
+    if o.title is not None and not isinstance(o.title, str):
+        raise TypeError(f"{fn}: title must be None or a str; got {type(o.title).__name__}")
     if o.show_tangent not in (None, True, False):
         raise TypeError(f"{fn}: show_tangent must be None, True or False; got {o.show_tangent!r}")
     return o

@@ -18,7 +18,10 @@ it is imported inside each function, so ``import viz`` works without it.
 Without a display (a headless Linux machine, outside Jupyter) the
 non-interactive Agg backend is used. Every function takes ``ax=`` (an
 Axes to draw on; a new figure otherwise) and returns the Axes it drew on.
-Nothing is random: the same inputs give the same drawing.
+Nothing is random: the same inputs give the same drawing. Every text is at
+least ``FONT_SIZE`` points. Colours follow ``viz.colors``: red and blue
+only ever mean the sign of a gradient, so a classifier's two classes and its
+score are orange and teal.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ import numpy as np
 
 from autograd import OpError, Value, grad, no_grad
 
-INSTALL_HINT = "pip install 'backprop-course[notebook]'"
+from .colors import CLASS_NEGATIVE, CLASS_POSITIVE, SCORE_SCALE
 
-# the two classes of a binary problem: negative (-1 or 0) and positive (+1), as in RdBu
-_NEGATIVE, _POSITIVE = "#b2182b", "#2166ac"
+INSTALL_HINT = "pip install 'backprop-course[notebook]'"
+FONT_SIZE = 14  # points: tick labels, axis labels, legends; titles are larger
+TITLE_SIZE = 16
 
 
 def _pyplot(fn: str) -> Any:
@@ -50,6 +54,9 @@ def _pyplot(fn: str) -> Any:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .style import ensure
+
+    ensure()  # the course's fonts (14 pt, Chinese glyphs) and 150 dpi, once per process
     return plt
 
 
@@ -68,6 +75,20 @@ def _axes(plt: Any, ax: Any) -> Any:
     if ax is None:
         _, ax = plt.subplots()
     return ax
+
+
+def _readable(*axes: Any) -> None:
+    """Set every text of ``axes`` (ticks, labels, offsets, legend, title) to at least 14 pt."""
+    for ax in axes:
+        ax.title.set_fontsize(TITLE_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE)
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.label.set_fontsize(FONT_SIZE)
+            axis.get_offset_text().set_fontsize(FONT_SIZE)
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in [*legend.get_texts(), legend.get_title()]:
+                text.set_fontsize(FONT_SIZE)
 
 
 def _number(x: Any, fn: str, what: str) -> float:
@@ -135,8 +156,10 @@ def loss_history(history: Mapping[str, Sequence[float]], ax: Any = None, log: bo
         twin = ax.twinx()
         lines += twin.plot(epochs, lrs, color="C1", linestyle="--", label="learning rate")
         twin.set_ylabel("learning rate")
+        _readable(twin)
     ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
     ax.set_title("training loss")
+    _readable(ax)
     return ax
 
 
@@ -167,8 +190,9 @@ def decision_boundary(
     ``model([x1, x2])`` must return one score (a Value, a number, or a list
     of one). It is evaluated under ``autograd.no_grad()`` at
     ``resolution x resolution`` grid points spanning the data plus
-    ``margin`` on every side, and drawn as filled contours (red below the
-    threshold, blue above), with the boundary score = ``threshold`` as a black
+    ``margin`` on every side, and drawn as filled contours (orange below the
+    threshold, teal above: red and blue are kept for gradients), with the
+    boundary score = ``threshold`` as a black
     line (when the score crosses it). The threshold defaults to 0 for ±1
     labels (a margin classifier) and 0.5 for 0/1 labels (a probability, as
     ``nn.accuracy``); pass ``threshold=0.0`` for a 0/1 model that outputs
@@ -199,25 +223,27 @@ def decision_boundary(
                 point = [float(grid_x[i, j]), float(grid_y[i, j])]
                 scores[i, j] = _score(model(point), "decision_boundary")
 
-    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 
     lo, hi = float(scores.min()), float(scores.max())
     norm = TwoSlopeNorm(threshold, lo, hi) if lo < threshold < hi else None
-    filled = ax.contourf(grid_x, grid_y, scores, levels=20, cmap="RdBu", norm=norm, alpha=0.8)
+    cmap = LinearSegmentedColormap.from_list("orange_teal", SCORE_SCALE)
+    filled = ax.contourf(grid_x, grid_y, scores, levels=20, cmap=cmap, norm=norm, alpha=0.8)
     if lo < threshold < hi:
         ax.contour(grid_x, grid_y, scores, levels=[threshold], colors="k", linewidths=1.5)
-    ax.figure.colorbar(filled, ax=ax, label="model score")
+    bar = ax.figure.colorbar(filled, ax=ax, label="model score")
     for c in classes:
         mine = labels == c
-        colour = _POSITIVE if c > threshold else _NEGATIVE
+        colour = CLASS_POSITIVE if c > threshold else CLASS_NEGATIVE
         if len(classes) > 2:
             colour = None
         ax.scatter(pts[mine, 0], pts[mine, 1], c=colour, edgecolors="k", s=20,
-                   label=f"y = {c:g}")
+                   label=f"y = {c + 0.0:g}")  # + 0.0: a label -0.0 reads as 0
     ax.legend(loc="upper right")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(f"decision boundary (score = {threshold:g})")
+    ax.set_title(f"decision boundary (score = {threshold + 0.0:g})")
+    _readable(ax, bar.ax)
     return ax
 
 
@@ -250,7 +276,7 @@ def activation(
     ax: Any = None,
     derivative: bool = True,
 ) -> Any:
-    """An activation f(x) (solid line) and, with ``derivative=True``, f'(x) (dashed, same colour).
+    """An activation f(x) (solid line) and, with ``derivative=True``, f'(x) (dashed, another colour).
 
     ``fn`` maps a ``Value`` to a ``Value`` (``nn.functional.tanh``,
     ``nn.ReLU()``, ``lambda v: v.sigmoid()``) or is a name from
@@ -288,13 +314,15 @@ def activation(
                 slope = math.nan
             slopes.append(slope)
     ax = _axes(plt, ax)
-    (line,) = ax.plot(points, values, label=f"{name}(x)")
-    if derivative:
-        ax.plot(points, slopes, color=line.get_color(), linestyle="--", label=f"{name}'(x)")
+    ax.plot(points, values, color="C0", label=f"{name}(x)")
+    if derivative:  # another colour and another dash: told apart in grey print and by colour-blind eyes
+        ax.plot(points, slopes, color="C1", linestyle="--", label=f"{name}'(x)")
     ax.grid(True, alpha=0.3)
     ax.set_xlabel("x")
+    ax.set_ylabel(f"{name}(x), {name}'(x)" if derivative else f"{name}(x)")
     ax.set_title(name)
-    ax.legend(loc="upper left")
+    ax.legend(loc="best")
+    _readable(ax)
     return ax
 
 
@@ -398,7 +426,7 @@ def fit_1d(
         ax.scatter(raw, wanted, color="0.4", s=12, label="target")
     ax.plot(grid, fitted, color="C0", label="model")
     if bends:
-        ax.scatter(bends, at_kink, facecolors="none", edgecolors="C3", s=40, zorder=3,
+        ax.scatter(bends, at_kink, facecolors="none", edgecolors="k", s=40, zorder=3,
                    label=f"kinks ({len(bends)})")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
@@ -409,6 +437,7 @@ def fit_1d(
     if ax.n_pieces is not None:
         kink_s = "kink" if len(bends) == 1 else "kinks"
         ax.set_title(f"{len(bends)} {kink_s}, {ax.n_pieces} linear pieces")
+    _readable(ax)
     return ax
 
 
@@ -429,7 +458,8 @@ def loss_surface(
     ``f(w1, w2)`` receives two ``Value`` s (under ``no_grad()``) and returns a
     ``Value`` or a number; it is evaluated at ``resolution x resolution``
     grid points (a point where the engine raises is left blank) and drawn as
-    ``levels`` contour lines. ``trajectories`` maps a name to the list of
+    ``levels`` contour lines, with a colour bar and every other level's value
+    written on its line. ``trajectories`` maps a name to the list of
     (w1, w2) an optimizer visited; each is drawn, in the mapping's order, as
     one line with a marker at every step, and the legend lists the names.
     Returns the Axes.
@@ -465,7 +495,10 @@ def loss_surface(
     if np.isnan(surface).all():
         raise ValueError("loss_surface: f could not be evaluated anywhere on the grid")
     ax = _axes(plt, ax)
-    ax.contour(grid_1, grid_2, surface, levels=levels, cmap="viridis", linewidths=0.8)
+    lines = ax.contour(grid_1, grid_2, surface, levels=levels, cmap="viridis", linewidths=0.8)
+    # which way is down: a colour bar, and each level's value written on every other line
+    ax.figure.colorbar(lines, ax=ax, label="loss", format="%.3g")
+    ax.clabel(lines, lines.levels[::2], fontsize=FONT_SIZE, fmt="%.3g")
     for k, (name, pts) in enumerate(paths):
         ax.plot([p[0] for p in pts], [p[1] for p in pts], color=f"C{k % 10}", marker="o",
                 markersize=3, linewidth=1.2, label=name)
@@ -476,6 +509,7 @@ def loss_surface(
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_title("loss surface")
+    _readable(ax)
     return ax
 
 
