@@ -1,18 +1,29 @@
-# `make test` and `make demo` set everything up on a fresh machine: the virtual
-# environment, the package with its extras, and the system programs the tests
-# use (Graphviz's `dot`; Chromium and its driver for the browser test).
+# `make test`, `make demo`, `make lab` and `make docs` set everything up on a fresh machine:
+# the virtual environment, the package with its extras, and the system programs and fonts
+# they use (Graphviz's `dot`, a font with Chinese glyphs; Chromium and its driver for the
+# browser tests).
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-EXTRAS := test,notebook
+EXTRAS := test,notebook,export
 
-.PHONY: test demo test-thorough bench lint setup system-deps need clean
+.PHONY: test demo lab docs test-thorough bench lint setup system-deps need clean
 
 test: setup system-deps
 	$(PY) -m ruff check autograd nn viz tests benchmarks
 	$(PY) -m pytest
+
+# JupyterLab on the course's notebooks; LAB_ARGS passes options (--port=8890 --no-browser ...).
+# Jupyter refuses to run as root unless told: root is the usual user in a container.
+lab: setup
+	$(PY) -m jupyterlab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# run every notebook and write it as an HTML page under docs/course/, to commit: the course
+# readable with nothing installed. NOTEBOOKS="11 12" rewrites only those pages.
+docs: setup
+	$(PY) docs/make_course.py $(NOTEBOOKS)
 
 test-thorough: setup system-deps
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
@@ -25,22 +36,28 @@ bench: setup
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_tape.py
+	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_notebooks.py
 
 lint: setup
 	$(PY) -m ruff check autograd nn viz tests benchmarks
 
-# the venv and the package; dot is needed by everything that renders
+# the venv and the package; dot is needed by everything that renders, and a font with Chinese
+# glyphs by plots and drawings labelled in Chinese (the course's source notes are; viz.style)
 setup: $(INSTALLED)
 	@$(MAKE) --no-print-directory need PROGRAMS="dot" PACKAGES="graphviz"
+	@$(MAKE) --no-print-directory need CHECK="fc-list :lang=zh | grep -q ." \
+	  WHAT="a-Chinese-font" PACKAGES="fontconfig fonts-wqy-microhei"
 
 # what only the test suite needs: a real browser for the stepper test
 system-deps:
 	@$(MAKE) --no-print-directory need PROGRAMS="chromium chromedriver" PACKAGES="chromium chromium-driver"
 
-# install PACKAGES with apt-get when any of PROGRAMS is missing (as root), else say how
+# install PACKAGES with apt-get when any of PROGRAMS is missing, or the shell test CHECK fails
+# (then WHAT names what is missing), as root; else say how
 need:
 	@missing=""; for p in $(PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n '$(CHECK)' ] && ! sh -c '$(CHECK)' >/dev/null 2>&1; then missing="$$missing $(WHAT)"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing (Debian packages: $(PACKAGES)) with apt-get..."; \
