@@ -435,8 +435,8 @@ def op_with(name: str, *params: float) -> Op:
 # its watchers (steppers, anomaly checks), forward mode and gradcheck all run it unchanged.
 
 
-class CustomOpError(TypeError):
-    """A custom op (a ``_backward`` closure) was asked for what only a table row can give."""
+class CustomOpError(OpError, TypeError):
+    """A custom op's ``_backward`` closure misbehaved, or was asked for what only a table row gives."""
 
 
 class CustomOp(Op):
@@ -471,7 +471,8 @@ class CustomOp(Op):
         """The local partials: call the closure with out.grad = 1 and the parents' grads at 0."""
         if m is not FLOATS:
             raise CustomOpError(
-                f"the custom op {str(self)!r} was defined by assigning a _backward closure: its "
+                f"backward of {self!s}", [getattr(x, "_data", x) for x in xs],
+                "this custom op was defined by assigning a _backward closure: its "
                 "partials are numbers found by calling it, so it supports neither "
                 "create_graph=True nor a traced replay; declare a Primitive with a formula for "
                 "its partials and build the node with autograd.apply"
@@ -486,7 +487,7 @@ class CustomOp(Op):
             try:
                 self.closure()
             except Exception as exc:
-                raise OpError(f"backward of {str(self)}", xs,
+                raise OpError(f"backward of {self!s}", xs,
                               f"its _backward closure raised {type(exc).__name__}: {exc}") from exc
             ds, seen = [], set()
             for i, p in enumerate(parents):
@@ -496,8 +497,8 @@ class CustomOp(Op):
                 if type(d) is not float:
                     if not isinstance(d, numbers.Real):
                         raise CustomOpError(
-                            f"the _backward closure of {str(self)!r} left input {i}'s grad at "
-                            f"{d!r}; it must add a number to each input's .grad"
+                            f"backward of {self!s}", xs, f"its _backward closure left input {i}'s "
+                            f"grad at {d!r}; it must add a number to each input's .grad"
                         )
                     d = float(d)
                 ds.append(d)
@@ -511,7 +512,7 @@ class CustomOp(Op):
 def _no_forward(label: str) -> Callable[..., Any]:
     def forward(m: Any, *xs: Any) -> Any:
         raise CustomOpError(
-            f"the custom op {str(label)!r} has no forward rule (its value was computed by hand "
+            str(label), xs, "a custom op has no forward rule (its value was computed by hand "
             "before Value(...) was called), so it cannot be replayed; declare a Primitive and "
             "build the node with autograd.apply"
         )
@@ -520,4 +521,4 @@ def _no_forward(label: str) -> Callable[..., Any]:
 
 
 def _no_partials(m: Any, out: Any, *xs: Any) -> tuple:
-    raise CustomOpError("a custom op's partials are found by probing its node's closure")
+    raise CustomOpError("custom op", xs, "its partials are found by probing its node's closure")

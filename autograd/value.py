@@ -32,9 +32,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import AnomalyError
+from .errors import AnomalyError, DivisionByZero
 from .primitives import FLOATS, OPS, PRIMITIVES, CustomOp, Op, Primitive, op_with
 from .scalar import (
     ABS,
@@ -65,6 +65,9 @@ from .scalar import (
     operand,
     param,
 )
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated here
+    from typing import Self
 
 _new = object.__new__
 
@@ -412,12 +415,20 @@ class Value(Scalar):
         """Where this node was created, recorded only under ``detect_anomaly()``."""
         return getattr(self, "_site", None)
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(
+        self, gradient: float = 1.0, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Backpropagate from this node: add d self / d node to every node's ``grad``.
 
         Gradients *accumulate*: a second call adds the same amounts again, as in
         PyTorch; call ``zero_grad()`` (on a module or optimizer) in between.
         ``gradient`` seeds the sweep (d loss / d self), 1.0 by default.
+        ``retain_graph`` is accepted for PyTorch code and changes nothing: this
+        engine never frees a graph, so ``backward`` can always run again.
+        ``create_graph=True`` (as in PyTorch) records the sweep itself, so
+        every ``grad`` it reaches becomes a ``Value`` that can be differentiated
+        again (``autograd.grad(..., create_graph=True)`` does the same without
+        touching ``.grad``); ``zero_grad()`` before an optimizer reads them.
         Raises ``VersionError``, changing nothing, if the ``.data`` of a node
         in the graph was assigned after a node was computed from it (as
         PyTorch refuses a backward after an in-place change): build the graph
@@ -425,7 +436,134 @@ class Value(Scalar):
         """
         from .reverse import backward
 
-        backward(self, gradient)
+        if not create_graph:
+            backward(self, gradient)
+            return
+        from .graph import topological_order
+        from .reverse import _run
+
+        order = topological_order(self)
+        saved = _run(order, _leaf(as_float(gradient, "backward")), create_graph=True)
+        for n, old in zip(order, saved):
+            if old:
+                n.grad = n.grad + old
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's one chain-rule step, micrograd's ``_backward``: ``node._backward()``.
+
+        Calling it adds ``d_i * self.grad`` to each parent's ``grad``, with the
+        local partials d_i from the node's row of the table (a leaf has no step),
+        so the lecture's ``o.grad = 1.0; o._backward(); n._backward()`` walks
+        backpropagation by hand. Assigning a closure, as micrograd defines an op
+        (``out = Value(t, (x,), 'cube'); out._backward = f``), makes the node a
+        custom op (``autograd.primitives.CustomOp``): ``backward()``, the
+        drawings, the steppers and ``gradcheck`` find its partials by calling
+        the closure (linear in ``out.grad``) once per visit.
+        """
+        op = self._op
+        if isinstance(op, CustomOp):
+            return op.closure
+
+        def step() -> None:
+            recorder = _recorder()
+            if recorder is not None:
+                raise recorder.refuse("_backward() (float gradients)")
+            parents = self._prev
+            if not parents:
+                return
+            if not isinstance(op, Op):
+                from .sweep import RuleError
+
+                raise RuleError(f"_backward: no derivative rule for op {str(op)!r}: it is not in the "
+                                "primitive table; assign a _backward closure to define one")
+            from .sweep import check_arity
+
+            ds = op.partials(FLOATS, self._data, *[p._data for p in parents])
+            check_arity(self, ds)
+            g = self.grad
+            for p, d in zip(parents, ds):
+                p.grad += d * g
+
+        return step
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward: expected a function of no arguments, got {describe(closure)}")
+        if not self._prev:
+            raise ValueError(
+                f"_backward: {self!r} is a leaf (no parents), so it has no backward step to define; "
+                "make the node with its inputs, Value(data, (x, ...), 'name'), then assign"
+            )
+        label = self._op if isinstance(self._op, str) else str(self._op)
+        self._op = CustomOp(label, self, closure)
+
+    # numbers, as from a one-element tensor -----------------------------------------------------
+    def __float__(self) -> float:
+        """``float(v)``: the data (as ``float(tensor)``); refused while tracing (it would freeze)."""
+        if not _fast:
+            recorder = _MODES.get().recorder
+            if recorder is not None:
+                raise recorder.refuse("float() on a Value (the tape would keep it as a constant)")
+        return self._data
+
+    def __int__(self) -> int:
+        """``int(v)``: the data truncated toward zero (as ``int(tensor)``); refused while tracing."""
+        return int(self.__float__())
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        """``round(v, n)``: the data rounded, a plain number (not a node); refused while tracing."""
+        return round(self.__float__(), ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the data; an empty spec gives ``str(v)`` (printing changes nothing)."""
+        return format(self.data, spec) if spec else str(self)
+
+    # in-place updates, the torch idiom `with no_grad(): p -= lr * p.grad` ----------------------
+    def _inplace(self, op: str, other: Any, fn: Callable[[float, float], float]) -> Value | None:
+        """The updated leaf under ``no_grad()``; None for a non-leaf outside it (a new node).
+
+        A leaf outside ``no_grad()`` is PyTorch's error: rebinding it would
+        leave the model's parameter untouched, updating it would change data
+        a graph may hold.
+        """
+        if self._prev:
+            return None
+        if _fast or _MODES.get().grad_enabled:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({op} on {self!r}): update a parameter under no_grad() "
+                f"(with no_grad(): p {op} ...), or write x = x {op[0]} ... for a new node"
+            )
+        if isinstance(other, Value):
+            y = other.data
+        elif isinstance(other, numbers.Real):
+            y = other
+        else:
+            raise TypeError(f"{op}: expected a number or a Value, got {describe(other)}")
+        self.data = fn(self.data, y)
+        return self
+
+    def __iadd__(self, other: Any) -> Self:
+        """``x += y``: in place on a leaf under ``no_grad()``; a new node on a non-leaf; else an error."""
+        out = self._inplace("+=", other, _add)
+        return self + other if out is None else out
+
+    def __isub__(self, other: Any) -> Self:
+        """``x -= y``: in place on a leaf under ``no_grad()``; a new node on a non-leaf; else an error."""
+        out = self._inplace("-=", other, _sub)
+        return self - other if out is None else out
+
+    def __imul__(self, other: Any) -> Self:
+        """``x *= y``: in place on a leaf under ``no_grad()``; a new node on a non-leaf; else an error."""
+        out = self._inplace("*=", other, _mul)
+        return self * other if out is None else out
+
+    def __itruediv__(self, other: Any) -> Self:
+        """``x /= y``: in place on a leaf under ``no_grad()``; a new node on a non-leaf; else an error."""
+        out = self._inplace("/=", other, _div)
+        return self / other if out is None else out
 
     def detach(self) -> Value:
         """A new leaf with the same data and no history, as ``torch.Tensor.detach``."""
@@ -482,6 +620,24 @@ for _name, _fn in list(vars(Value).items()):
     if callable(_fn) and _name in vars(Scalar) and _fn.__doc__ is None:
         _fn.__doc__ = getattr(Scalar, _name).__doc__
         _fn.__name__ = _fn.__qualname__ = _name
+
+
+def _add(a: float, b: float) -> float:
+    return a + b
+
+
+def _sub(a: float, b: float) -> float:
+    return a - b
+
+
+def _mul(a: float, b: float) -> float:
+    return a * b
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0:
+        raise DivisionByZero("/=", (a, b), "the divisor must not be 0")
+    return a / b
 
 
 def _leaf(x: float) -> Value:

@@ -30,6 +30,7 @@ import inspect
 import json
 import math
 import os
+import random
 import reprlib
 import secrets
 import stat
@@ -489,13 +490,15 @@ def _rebuild(config: Any, entries: int, path: str | bytes) -> Module:
             f"load: {path!r} describes a model ({cls.__name__}) with {expected} parameters and "
             f"buffers but holds {entries} values"
         )
-    rng_state = default_generator().bit_generator.state
+    rng_state, python_state = default_generator().bit_generator.state, random.getstate()
     try:
         return cls(*args, **kwargs)
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ModelFileError(f"load: cannot rebuild {name} from {path!r}: {exc}") from None
-    finally:  # building draws initial weights; loading must not move the user's random stream
+    finally:  # building draws initial weights (micrograd's family from Python's random, see
+        # nn.random); loading must not move the user's random streams
         default_generator().bit_generator.state = rng_state
+        random.setstate(python_state)
 
 
 def _check_buffers(model: Module, state: dict[str, float], path: str | bytes) -> None:

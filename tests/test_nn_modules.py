@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import random
 
 import pytest
 
@@ -85,14 +86,19 @@ def test_maxout_takes_the_largest_piece_and_has_correct_gradients():
 
 
 def test_same_seed_same_model_and_default_generator_is_seeded():
-    nn.manual_seed(3)
+    # micrograd's family draws from Python's random (as micrograd), the PyTorch family from nn's
+    random.seed(3)
     a = [p.data for p in nn.MLP(2, [4, 1]).parameters()]
-    nn.manual_seed(3)
+    random.seed(3)
     b = [p.data for p in nn.MLP(2, [4, 1]).parameters()]
     assert a == b
     c = [p.data for p in nn.MLP(2, [4, 1], generator=5).parameters()]
     d = [p.data for p in nn.MLP(2, [4, 1], generator=5).parameters()]
     assert c == d and c != a
+    nn.manual_seed(3)
+    e = [p.data for p in nn.Linear(2, 4).parameters()]
+    nn.manual_seed(3)
+    assert [p.data for p in nn.Linear(2, 4).parameters()] == e
 
 
 def test_zero_grad_train_eval():
@@ -155,12 +161,15 @@ def test_save_load_round_trips_bit_exactly(tmp_path):
 
 def test_loading_does_not_move_the_default_random_stream(tmp_path):
     path = tmp_path / "m.json"
-    nn.save(nn.MLP(2, [3, 1]), path)
-    nn.manual_seed(11)
-    expected = nn.MLP(2, [3, 1]).state_dict()
-    nn.manual_seed(11)
-    nn.load(path)
-    assert nn.MLP(2, [3, 1]).state_dict() == expected
+    # Linear draws from nn's generator; MLP, micrograd's family, from Python's random
+    for seed, build in ((nn.manual_seed, lambda: nn.Linear(2, 3)),
+                        (random.seed, lambda: nn.MLP(2, [3, 1]))):
+        nn.save(build(), path)
+        seed(11)
+        expected = build().state_dict()
+        seed(11)
+        nn.load(path)
+        assert build().state_dict() == expected
 
 
 @pytest.mark.parametrize(
