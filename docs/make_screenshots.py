@@ -2,7 +2,8 @@
 
 - ``stepper_network.png``: the backward stepper of micrograd's ``MLP(2, [16, 16, 1])`` on one
   sample, stepped neuron by neuron, half-way through the sweep;
-- ``stepper_quiz.png``: the quiz on the lecture's small expression, after one right answer.
+- ``stepper_quiz.png``: the quiz on the lecture's small expression, after two right answers;
+- ``training_view.png``: the main job's training view at epoch 20 of 60.
 
 Drives Debian's headless Chromium (``make test`` installs it) on pages written to a temporary
 folder; nothing is fetched from the network.
@@ -72,12 +73,26 @@ def quiz(driver, folder: Path) -> None:
     driver.save_screenshot(str(HERE / "stepper_quiz.png"))
 
 
+def training_view(driver, folder: Path) -> None:
+    from viz.demo import train
+
+    model, X, y, history = train(progress=False)
+    page = viz.training_view(history, (X, y), model, id_prefix="tv").to_html(
+        folder / "training.html")
+    driver.set_window_size(1200, 900)
+    driver.get(page.as_uri())
+    driver.execute_script("var s = document.getElementById('tvslider'); s.value = '9';"
+                          "s.dispatchEvent(new Event('input'));")
+    driver.save_screenshot(str(HERE / "training_view.png"))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         driver = browser(os.path.join(tmp, "profile"))
         try:
             network_stepper(driver, Path(tmp))
             quiz(driver, Path(tmp))
+            training_view(driver, Path(tmp))
         finally:
             driver.quit()
 
