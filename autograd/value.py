@@ -578,14 +578,6 @@ class Value(Scalar):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data}, grad={self.grad}{label})"
 
-    def _repr_mimebundle_(self, include=None, exclude=None):  # pragma: no cover - thin delegate
-        """Jupyter: draw the graph under this node (viz), falling back to the repr."""
-        try:
-            import viz
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return viz.draw_graph(self)._repr_mimebundle_(include=include, exclude=exclude)
-
     # Fast methods for the table's ops, made by the factories above; they override Scalar's
     # generic ones (same docstrings) and skip one call per op on the hot path.
     __add__ = _binary_method(ADD)

@@ -19,6 +19,7 @@ import nn
 import viz
 from autograd import Value, forward_tangents, topological_order
 from viz.colors import NEGATIVE, POSITIVE, VANISHING, ZERO, GradientScale
+from viz.display import register, value_bundle
 from viz.dot import GraphvizNotFoundError
 from viz.groups import assign_groups
 
@@ -513,9 +514,24 @@ def test_scale_bins_are_decades_below_the_largest():
 # --------------------------------------------------------------------------- Jupyter, no dot
 
 
+def test_importing_viz_makes_ipython_show_values_as_graphs():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    out = micrograd_example(backward=True)
+    assert not hasattr(Value, "_repr_mimebundle_")  # the engine has no display code
+    assert register(None) is False  # outside a running IPython shell: nothing to do
+    shell = InteractiveShell.instance()
+    try:
+        assert register(shell) is True
+        data, _ = shell.display_formatter.format(out)
+        assert len(svg_nodes(data["image/svg+xml"])) == 7
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_value_and_drawing_display_as_svg():
     out = micrograd_example(backward=True)
-    bundle = out._repr_mimebundle_()
+    bundle = value_bundle(out)
     assert list(bundle) == ["image/svg+xml"]
     assert len(svg_nodes(bundle["image/svg+xml"])) == 7
     assert viz.draw_graph(out)._repr_mimebundle_(include=[]) == {}
@@ -527,7 +543,7 @@ def test_without_dot_source_still_works_and_svg_says_how_to_install(monkeypatch,
     drawing = viz.draw_graph(out)
     assert isinstance(drawing, graphviz.Digraph)
     assert len(node_statements(drawing.source)) == 7
-    bundle = out._repr_mimebundle_()
+    bundle = value_bundle(out)
     assert list(bundle) == ["text/plain"]
     text = bundle["text/plain"]
     assert "n2 = *(n0, n1)  e | data -6 | grad -2" in text and "apt-get install graphviz" in text

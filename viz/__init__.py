@@ -13,12 +13,18 @@
 - ``viz.plots``: loss curves, decision boundaries, activations, loss surfaces
   (matplotlib, from the ``notebook`` extra).
 - ``python -m viz "tanh(x*w + b)" x=0.5 w=-3 b=2 --backward -o graph.svg``.
+
+Imported inside IPython or Jupyter, ``viz`` makes a ``Value`` display as the
+drawing of its graph (``viz.display``).
 """
 
+from .display import register as _register_display
 from .dot import GraphvizNotFoundError
 from .graph import draw_graph, render
 from .stepper import Stepper, step_backward, step_forward
 from .training_view import TrainingView, training_view
+
+_register_display()  # in IPython, a Value displays as its graph (autograd knows nothing of viz)
 
 __all__ = ["GraphvizNotFoundError", "Stepper", "TrainingView", "draw_graph", "render",
            "step_backward", "step_forward", "training_view"]
