@@ -258,9 +258,7 @@ SCRIPT = r"""
       slider.value = String(k);
       count.textContent = "step " + k + " of " + S;
       prev.disabled = k === 0;
-      next.disabled = k >= Math.min(limit(), S) && !(asking === false && k < S && !data.quiz);
-      if (data.quiz) { next.disabled = asking || k === S; }
-      else { next.disabled = k === S; }
+      next.disabled = k === S || asking;  // a quiz moves on once the question is answered
       pos = k;
     }
     function grade() {
