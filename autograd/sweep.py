@@ -202,10 +202,14 @@ def watch_backward(
 
 
 def watch_forward(
-    root: Value, seeds: Mapping[Value, float]
+    root: Value, seeds: Mapping[Value, float], order: list[Value] | None = None
 ) -> tuple[list[Value], list[float], list[list[Edge]]]:
-    """Run forward mode through ``root``'s graph; return the order, the tangents and the edges."""
-    order = topological_order(root)
+    """Run forward mode through ``root``'s graph; return the order, the tangents and the edges.
+
+    ``order``, when the caller has it already, is ``topological_order(root)``.
+    """
+    if order is None:
+        order = topological_order(root)
     visits: list[list[Edge]] = []
 
     def record(node: Value, ds: tuple, factors: tuple) -> None:

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autograd import Value
+from autograd import Value, topological_order
 from autograd.sweep import Edge, watch_backward, watch_forward
 
 from .collapse import natural_key
@@ -293,10 +293,10 @@ def step_forward(
                             model=model, collapse=collapse, max_nodes=max_nodes,
                             color="tangent", digits=digits)
     _check_prefix("step_forward", id_prefix)
-    order = _order_of(root)
+    order = topological_order(root)
     index = {v: i for i, v in enumerate(order)}
     seeded = _check_seeds(seeds, index)
-    order, tangents, visits = watch_forward(root, seeded)
+    order, tangents, visits = watch_forward(root, seeded, order)
     final: list[float | None] = [t if (v._prev or v in seeded) else 0.0
                                  for v, t in zip(order, tangents)]
     token = _new_token()
@@ -322,12 +322,6 @@ def step_forward(
                           tuple(e.factor for e in edges), None, t, text, neurons[i] or layers[i]))
     return Stepper("forward", [root], order, names, start, steps, options, id_prefix,
                    quiz=quiz, layers=layers, neurons=neurons, drawing=drawing, token=token)
-
-
-def _order_of(root: Value) -> list[Value]:
-    from autograd import topological_order
-
-    return topological_order(root)
 
 
 def _module_order(order: list[Value], unit_of: list[str]) -> list[Value] | None:
