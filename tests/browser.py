@@ -1,10 +1,11 @@
 """Headless Chromium for the browser tests, driven by Selenium (shared by the test files).
 
 Uses Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs
-them); nothing is downloaded. A test module marked ``pytestmark =
-needs_browser`` is skipped, with the reason, only when they are not
-installed. The ``browser`` fixture (one Chromium per module) is in
-``conftest.py``.
+them); nothing is downloaded. A test marked ``needs_browser`` (or a module
+with ``pytestmark = needs_browser``) is skipped, with the reason, only when
+they are not installed; it is also one of the slow end-to-end tests
+(``conftest.py`` marks it ``slow``, which ``make test-fast`` leaves out). The
+``browser`` fixture (one Chromium per module) is in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ FLAGS = (
     "--no-first-run", "--window-size=1200,900",
 )
 
-needs_browser = pytest.mark.skipif(
+# ``browser`` is a registered marker (pyproject.toml); conftest.py turns it into this skip
+# when Chromium is missing, and into ``slow``
+needs_browser = pytest.mark.browser
+skip_without_browser = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
     reason="the browser test needs Chromium and its driver: "
            "sudo apt-get install chromium chromium-driver (make test installs them)",
