@@ -11,14 +11,24 @@ Every picture is drawn from the engine's numbers at the moment it is drawn; noth
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
+from types import ModuleType
 
 import nn
 import viz
 from autograd import Value
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main_job() -> ModuleType:
+    """``docs/demo.py``, the main job, as a module: a script beside this one, not in a package."""
+    spec = importlib.util.spec_from_file_location("demo", os.path.join(HERE, "demo.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def neuron() -> None:
@@ -43,14 +53,14 @@ def decision_boundary_and_activations() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from viz import demo, plots
+    from viz import plots
 
-    model, X, y, _ = demo.train(progress=False)
+    model, X, y, _ = main_job().train(progress=False)
     ax = plots.decision_boundary(model, X, y, resolution=50)
     ax.figure.savefig(os.path.join(HERE, "decision_boundary.png"), dpi=150, bbox_inches="tight")
 
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
-    for name, ax in zip(("sigmoid", "hard_logistic", "gelu", "elu"), axes):
+    for name, ax in zip(("sigmoid", "hard_logistic", "gelu", "elu"), axes, strict=True):
         plots.activation(name, ax=ax)
     fig.savefig(os.path.join(HERE, "activations.png"), dpi=100, bbox_inches="tight")
 

@@ -7,12 +7,12 @@ math, PyTorch's defaults and the conventions at kinks are in the functions'
 docstrings (``nn.functional``); ``repr`` shows the arguments, as PyTorch's.
 
 Two modules hold parameters: ``PReLU`` (its slopes, ``weight``) and
-``Swish(learnable=True)`` (its ``beta``). Three are ours, not PyTorch's:
-``HardLogistic`` and ``HardTanh`` (the course's piecewise-linear
-approximations) and ``Swish``.
+``Swish(learnable=True)`` (its ``beta``). Two are ours, not PyTorch's:
+``HardLogistic`` (the course's piecewise-linear sigmoid) and ``Swish``. The
+course's hard tanh is PyTorch's ``Hardtanh`` with its default bounds.
 
 ``ACTIVATIONS`` maps lowercase names (the function names: ``'relu'``,
-``'leaky_relu'``, ``'hard_tanh'``) to classes; ``get_activation`` turns a
+``'leaky_relu'``, ``'hard_tanh'``, which is ``'hardtanh'``) to classes; ``get_activation`` turns a
 name, a class or a module into a module, which is what the layers call.
 """
 
@@ -48,7 +48,10 @@ class Hardsigmoid(Module):
 
 
 class Hardtanh(Module):
-    """clamp(x, min_val, max_val), gradient 0 at the corners (``torch.nn.Hardtanh``)."""
+    """clamp(x, min_val, max_val), gradient 0 at the corners (``torch.nn.Hardtanh``).
+
+    With its defaults it is the course's hard tanh max(min(x, 1), -1) (``F.hard_tanh``).
+    """
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         self.min_val = F._number(min_val, "Hardtanh", "min_val")
@@ -70,13 +73,6 @@ class HardLogistic(Module):
 
     def forward(self, x: Any) -> Any:
         return F.hard_logistic(x)
-
-
-class HardTanh(Module):
-    """The course's hard tanh max(min(x, 1), -1): ``Hardtanh()`` with fixed bounds."""
-
-    def forward(self, x: Any) -> Any:
-        return F.hard_tanh(x)
 
 
 class ReLU(Module):
@@ -259,7 +255,7 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "hardsigmoid": Hardsigmoid,
     "hardtanh": Hardtanh,
     "hard_logistic": HardLogistic,
-    "hard_tanh": HardTanh,
+    "hard_tanh": Hardtanh,  # the course's name for Hardtanh(-1, 1)
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
     "prelu": PReLU,
@@ -303,7 +299,6 @@ __all__ = [
     "ELU",
     "GELU",
     "HardLogistic",
-    "HardTanh",
     "Hardsigmoid",
     "Hardtanh",
     "LeakyReLU",

@@ -21,7 +21,6 @@ rounding (~1e-16) and gradients too. Needs torch (the ``export`` extra);
 ``LogSigmoid``, ``Softmax``, ``LogSoftmax`` the same (``dim`` kept)
 ``Hardtanh LeakyReLU ELU Softplus PReLU``   the same, with the same hyperparameters
 ``GELU('none' | 'tanh')``                   ``GELU`` with the same ``approximate``
-``HardTanh`` (the course's)                 ``Hardtanh(-1, 1)`` (the same function)
 ``Swish(1)``                                ``SiLU`` (the same function)
 ``HardLogistic``, ``Swish(beta)``,          small modules defined here: ``HardLogistic``,
 ``GELU('sigmoid')``, ``Maxout``             ``Swish``, ``SigmoidGELU``, ``Maxout``
@@ -46,7 +45,7 @@ from __future__ import annotations
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 try:
     import torch
@@ -86,6 +85,7 @@ class Swish(tnn.Module):
     def __init__(self, beta: float = 1.0, learnable: bool = False) -> None:
         super().__init__()
         self.learnable = bool(learnable)
+        self.beta: tnn.Parameter | float
         if self.learnable:
             self.beta = tnn.Parameter(torch.tensor(float(beta), dtype=DTYPE))
         else:
@@ -225,16 +225,18 @@ def _layer_activation(neurons: Sequence[layers.Neuron], owner: Module,
     first = acts[0]
     if all(a is None for a in acts):
         return None
-    if all(a is first for a in acts):
-        return _export(first, links)
-    if all(type(a) is act.PReLU and len(a.weight) == 1 for a in acts):  # one slope per neuron
-        out = tnn.PReLU(len(acts), dtype=DTYPE)
-        links.add(out.weight, [a.weight[0] for a in acts])
-        out.training = first.training
-        return out
-    if all(type(a) is type(first) and not a.parameters() and a.extra_repr() == first.extra_repr()
-           for a in acts):
-        return _export(first, links)
+    if first is not None:  # else some neurons have an activation and the first has none
+        if all(a is first for a in acts):
+            return _export(first, links)
+        prelus = [a for a in acts if type(a) is act.PReLU and len(a.weight) == 1]
+        if len(prelus) == len(acts):  # one slope per neuron
+            out = tnn.PReLU(len(acts), dtype=DTYPE)
+            links.add(out.weight, [a.weight[0] for a in prelus])
+            out.training = first.training
+            return out
+        if all(a is not None and type(a) is type(first) and not a.parameters()
+               and a.extra_repr() == first.extra_repr() for a in acts):
+            return _export(first, links)
     kinds = sorted({"none" if a is None else repr(a) for a in acts})
     raise ValueError(
         f"to_torch: the neurons of {type(owner).__name__} have different activations "
@@ -252,7 +254,8 @@ def _export_module_list(m: layers.ModuleList, links: _Links) -> tnn.Module:
 
 def _export_maxout(m: layers.Maxout, links: _Links) -> tnn.Module:
     out = Maxout(m.nin, m.nout, m.k)
-    for piece, ours in zip(out.pieces, m.pieces):
+    for torch_piece, ours in zip(out.pieces, m.pieces, strict=True):
+        piece = cast(tnn.Linear, torch_piece)  # Maxout.__init__ makes every piece a Linear
         links.add(piece.weight, ours.weight)
         links.add(piece.bias, ours.bias)
         piece.training = ours.training
@@ -266,10 +269,11 @@ def _export_prelu(m: act.PReLU, links: _Links) -> tnn.Module:
 
 
 def _export_swish(m: act.Swish, links: _Links) -> tnn.Module:
-    if not m.learnable:
-        return tnn.SiLU() if m.beta == 1.0 else Swish(m.beta)
-    out = Swish(m.beta.data, learnable=True)
-    links.add(out.beta, m.beta)
+    beta = m.beta
+    if not isinstance(beta, Value):  # a constant: learnable=False
+        return tnn.SiLU() if beta == 1.0 else Swish(beta)
+    out = Swish(beta.data, learnable=True)
+    links.add(cast(tnn.Parameter, out.beta), beta)  # learnable=True: beta is a Parameter
     return out
 
 
@@ -291,14 +295,32 @@ def _export_batchnorm(m: regularization.BatchNorm1d, links: _Links) -> tnn.Modul
     if m.bias is not None:
         links.add(out.bias, m.bias)
     if m.track_running_stats:
-        out.running_mean.copy_(torch.tensor(m.running_mean, dtype=DTYPE))
-        out.running_var.copy_(torch.tensor(m.running_var, dtype=DTYPE))
-        out.num_batches_tracked.fill_(int(m.num_batches_tracked))
+        mean, var, count = m.running_mean, m.running_var, m.num_batches_tracked
+        if mean is None or var is None or count is None:
+            raise ValueError(
+                "to_torch: BatchNorm1d has track_running_stats=True but its running statistics "
+                "are None; call reset_running_stats()"
+            )
+        torch_mean, torch_var, torch_count = _running_stats(out, "to_torch")
+        torch_mean.copy_(torch.tensor(mean, dtype=DTYPE))
+        torch_var.copy_(torch.tensor(var, dtype=DTYPE))
+        torch_count.fill_(int(count))
     return out
 
 
-def _fixed(factory: Callable[[Module], tnn.Module]) -> Callable[[Module, _Links], tnn.Module]:
-    """A rule for a module without parameters."""
+def _running_stats(t: tnn.BatchNorm1d, fn: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A torch BatchNorm1d's running_mean, running_var and num_batches_tracked, all present."""
+    mean, var, count = t.running_mean, t.running_var, t.num_batches_tracked
+    if mean is None or var is None or count is None:
+        raise ValueError(
+            f"{fn}: torch BatchNorm1d has track_running_stats=True but its running statistics "
+            "are None"
+        )
+    return mean, var, count
+
+
+def _fixed(factory: Callable[[Any], tnn.Module]) -> Callable[[Any, _Links], tnn.Module]:
+    """A rule for a module without parameters (``factory`` reads its class's own attributes)."""
     return lambda m, links: factory(m)
 
 
@@ -318,7 +340,6 @@ _TO_TORCH: dict[type, Callable[[Any, _Links], tnn.Module]] = {
     act.Tanh: _fixed(lambda m: tnn.Tanh()),
     act.Hardsigmoid: _fixed(lambda m: tnn.Hardsigmoid()),
     act.Hardtanh: _fixed(lambda m: tnn.Hardtanh(m.min_val, m.max_val)),
-    act.HardTanh: _fixed(lambda m: tnn.Hardtanh(-1.0, 1.0)),
     act.HardLogistic: _fixed(lambda m: HardLogistic()),
     act.ReLU: _fixed(lambda m: tnn.ReLU()),
     act.LeakyReLU: _fixed(lambda m: tnn.LeakyReLU(m.negative_slope)),
@@ -359,8 +380,13 @@ def _import(t: tnn.Module, grads: bool) -> Module:
     return out
 
 
-def _read(values: list, tensor: torch.Tensor | None, grads: bool) -> None:
+def _read(values: list[Any] | None, tensor: torch.Tensor | None, grads: bool) -> None:
     """Set the Values in ``values`` (nested as ``tensor``) to its numbers, and grads if asked."""
+    if values is None or tensor is None:  # both sides were built with the same flags
+        ours, theirs = ("None" if v is None else "set" for v in (values, tensor))
+        raise ValueError(
+            f"from_torch: a parameter is None on one side only (ours: {ours}, torch's: {theirs})"
+        )
     data = tensor.detach().to("cpu", DTYPE).tolist()
     grad = None
     if grads and tensor.grad is not None:
@@ -401,10 +427,11 @@ def _import_prelu(t: tnn.PReLU, grads: bool) -> Module:
 
 
 def _import_swish(t: Swish, grads: bool) -> Module:
-    if not t.learnable:
-        return act.Swish(t.beta)
+    beta = t.beta
+    if not isinstance(beta, torch.Tensor):  # a constant: learnable=False
+        return act.Swish(beta)
     out = act.Swish(learnable=True)
-    _read_scalar(out.beta, t.beta, grads)
+    _read_scalar(cast(Value, out.beta), beta, grads)  # learnable=True: beta is a Value
     return out
 
 
@@ -416,7 +443,8 @@ def _read_scalar(value: Value, tensor: torch.Tensor, grads: bool) -> None:
 
 def _import_maxout(t: Maxout, grads: bool) -> Module:
     out = layers.Maxout(t.nin, t.nout, t.k, generator=0)
-    for piece, theirs in zip(out.pieces, t.pieces):
+    for piece, torch_piece in zip(out.pieces, t.pieces, strict=True):
+        theirs = cast(tnn.Linear, torch_piece)  # Maxout.__init__ makes every piece a Linear
         _read(piece.weight, theirs.weight, grads)
         _read(piece.bias, theirs.bias, grads)
         piece.training = theirs.training
@@ -432,9 +460,10 @@ def _import_batchnorm(t: tnn.BatchNorm1d, grads: bool) -> Module:
     if t.bias is not None:
         _read(out.bias, t.bias, grads)
     if t.track_running_stats:
-        out.running_mean = t.running_mean.detach().to("cpu", DTYPE).tolist()
-        out.running_var = t.running_var.detach().to("cpu", DTYPE).tolist()
-        out.num_batches_tracked = int(t.num_batches_tracked)
+        mean, var, count = _running_stats(t, "from_torch")
+        out.running_mean = mean.detach().to("cpu", DTYPE).tolist()
+        out.running_var = var.detach().to("cpu", DTYPE).tolist()
+        out.num_batches_tracked = int(count)
     return out
 
 

@@ -88,7 +88,7 @@ class GradientScale:
         """The magnitude range of each bin, darkest first: '0.1 to 1', ..., 'below 0.001'."""
         bounds = [_decade(self.top - k) for k in range(4)]
         labels = [f"{bounds[k + 1]} to {bounds[k]}" for k in range(3)]
-        return labels + [f"below {bounds[3]}"]
+        return [*labels, f"below {bounds[3]}"]
 
     def legend_rows(
         self,

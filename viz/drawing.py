@@ -207,7 +207,7 @@ class _Writer:
         if s.groups is None:
             return {}
         keys: dict[str, str] = {}
-        for key, name in zip(s.keys, s.unit):
+        for key, name in zip(s.keys, s.unit, strict=True):
             if isinstance(key, str):
                 keys.setdefault(name, key)
         layers: dict[str, list[str]] = {}

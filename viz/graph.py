@@ -191,8 +191,9 @@ def format_for(path: str | os.PathLike, format: str | None) -> str:
 
 
 @dataclass
-class Plan:
-    """A drawing and how it maps the graph: node ``i`` of ``order`` is drawn by ``unit[i]``."""
+class DrawnGraph:
+    """A graph as drawn: the ``Drawing`` and the ``Scene`` it was written from, which maps the
+    graph onto it (node ``i`` of ``order`` is drawn by ``unit[i]``)."""
 
     drawing: Drawing
     scene: Scene
@@ -213,7 +214,7 @@ def plan(
     grads: list[float] | None = None,
     tangents: list[float | None] | None = None,
     id_prefix: str | None = None,
-) -> Plan:
+) -> DrawnGraph:
     """Decide what to draw for ``roots`` and write the ``Drawing``.
 
     ``grads`` and ``tangents`` (one per node in topological order) replace the
@@ -249,7 +250,7 @@ def plan(
         scene.scale = GradientScale.for_values(
             (scene.signal(i) for i in range(len(order))), o.vanishing
         )
-    return Plan(write(scene), scene)
+    return DrawnGraph(write(scene), scene)
 
 
 def check_roots(fn: str, root: Any) -> list[Value]:

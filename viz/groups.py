@@ -189,7 +189,7 @@ def _common(groups: Iterable[str], modules: dict[str, str]) -> str:
         return first
     split = [g.split(".") if g else [] for g in groups]
     shared: list[str] = []
-    for parts in zip(*split):
+    for parts in zip(*split, strict=False):  # up to the shortest name
         if any(p != parts[0] for p in parts):
             break
         shared.append(parts[0])

@@ -32,8 +32,8 @@ from .dot import INSTALL_HINT, GraphvizNotFoundError
 from .drawing import Scene, _Writer, fmt
 
 if TYPE_CHECKING:
-    from .graph import Plan
-    from .stepper import Step, Stepper
+    from .graph import DrawnGraph
+    from .stepper import Stepper, SweepStep
 
 CSS = """
 #{p}root {{ font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -414,7 +414,7 @@ def _jump_level(stepper: Stepper, key: str) -> bool:
     return len({per_node[s.node] for s in stepper.steps}) > 1
 
 
-def _layout(stepper: Stepper) -> tuple[str, str | None, Plan]:
+def _layout(stepper: Stepper) -> tuple[str, str | None, DrawnGraph]:
     """Lay the graph out once per stepper, with a placeholder id prefix replaced per rendering."""
     if stepper.layout is None:
         token = stepper.token
@@ -515,7 +515,7 @@ def _steps_json(stepper: Stepper, scene: Scene, index: dict[Value, int],
     return out
 
 
-def _question(stepper: Stepper, step: Step) -> str:
+def _question(stepper: Stepper, step: SweepStep) -> str:
     name = stepper.names[step.target]
     q = stepper.quantity
     if step.seed:
@@ -525,7 +525,9 @@ def _question(stepper: Stepper, step: Step) -> str:
     return f"{step.text.split(' = ')[0]}: what is {name}.{q} now?"
 
 
-def _step_json(stepper: Stepper, unit: list[str], index: dict[Value, int], step: Step) -> dict:
+def _step_json(
+    stepper: Stepper, unit: list[str], index: dict[Value, int], step: SweepStep
+) -> dict:
     """One step's highlights and text: sources, target, edges, the sentence and the detail."""
     if stepper.mode == "reverse":
         if step.parts:

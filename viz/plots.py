@@ -352,7 +352,7 @@ def _relu_units(model: Any) -> tuple[list[tuple[float, float]], bool] | None:
                 and isinstance(act, (ReLU, LeakyReLU))):
             return None
         biases = first.bias if first.bias is not None else [0.0] * first.out_features
-        units = [(row[0].data, _number(b, "fit_1d", "a bias")) for row, b in zip(first.weight, biases)]
+        units = [(row[0].data, _number(b, "fit_1d", "a bias")) for row, b in zip(first.weight, biases, strict=True)]
         return units, len(model) == 3 and isinstance(model[2], Linear)
     return None
 

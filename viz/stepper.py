@@ -35,7 +35,7 @@ from autograd import Value, topological_order
 from autograd.sweep import Edge, watch_backward, watch_forward
 
 from .collapse import natural_key
-from .graph import DEFAULT_MAX_NODES, Options, Plan, check_options, plan
+from .graph import DEFAULT_MAX_NODES, DrawnGraph, Options, check_options, plan
 from .groups import COLLAPSE_LEVELS, units
 from .page import Page, stepper_html
 
@@ -44,8 +44,8 @@ _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 
 
 @dataclass(frozen=True)
-class Step:
-    """One step of a sweep.
+class SweepStep:
+    """One step of a sweep, as the stepper shows it (``autograd.Step`` is a tape's step).
 
     ``node`` is the node being propagated (reverse) or computed (forward) and
     ``target`` the node whose grad (reverse) or tangent (forward) this step
@@ -71,7 +71,7 @@ class Step:
     after: float
     text: str
     unit: str = ""
-    parts: tuple[Step, ...] = ()
+    parts: tuple[SweepStep, ...] = ()
 
     @property
     def seed(self) -> bool:
@@ -101,7 +101,7 @@ class Stepper(Page):
         nodes: list[Value],
         names: list[str],
         start: list[float | None],
-        steps: list[Step],
+        steps: list[SweepStep],
         options: Options,
         id_prefix: str | None = None,
         *,
@@ -109,7 +109,7 @@ class Stepper(Page):
         quiz: bool = False,
         layers: list[str] | None = None,
         neurons: list[str] | None = None,
-        drawing: Plan | None = None,
+        drawing: DrawnGraph | None = None,
         token: str = "",
     ) -> None:
         self.mode = mode
@@ -127,7 +127,7 @@ class Stepper(Page):
         self.neurons = neurons or [""] * len(nodes)
         self.token = token
         self._plan = drawing
-        self.layout: tuple[str, str | None, Plan] | None = None  # made once by viz.page
+        self.layout: tuple[str, str | None, DrawnGraph] | None = None  # made once by viz.page
 
     @property
     def quantity(self) -> str:
@@ -153,14 +153,14 @@ class Stepper(Page):
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[SweepStep]:
         return iter(self.steps)
 
     def __repr__(self) -> str:
         return (f"Stepper(mode={self.mode!r}, by={self.by!r}, nodes={len(self.nodes)}, "
                 f"steps={len(self.steps)})")
 
-    def drawing_plan(self, id_prefix: str) -> Plan:
+    def drawing_plan(self, id_prefix: str) -> DrawnGraph:
         """The drawing of this sweep's final state, with SVG ids starting with ``id_prefix``."""
         if self._plan is not None and id_prefix == self.token:
             return self._plan
@@ -172,7 +172,9 @@ class Stepper(Page):
 
 
 
-def _plan(roots: list[Value], options: Options, mode: str, values: list, prefix: str) -> Plan:
+def _plan(
+    roots: list[Value], options: Options, mode: str, values: list, prefix: str
+) -> DrawnGraph:
     if mode == "reverse":
         return plan(roots, options, grads=[float(x) for x in values], id_prefix=prefix)
     return plan(roots, options, grads=[0.0] * len(values), tangents=values, id_prefix=prefix)
@@ -247,16 +249,16 @@ def step_backward(
             visits = watch_backward(root, seed, regrouped)[2]
     top = len(order) - 1
     what = "d{0}/d{0} = 1" if seed == 1.0 else "the seed passed to backward"
-    steps = [Step(0, top, top, None, (), (), 0.0, seed,
-                  f"{names[top]}.grad = {_num(seed)}  ({what.format(names[top])})", layers[top])]
+    steps = [SweepStep(0, top, top, None, (), (), 0.0, seed,
+                       f"{names[top]}.grad = {_num(seed)}  ({what.format(names[top])})", layers[top])]
     for edges in visits:
         for e in edges:
             i, k = index[e.node], index[e.parent]
             formula = _formula(e, names, index)
             text = (f"{names[k]}.grad += {formula} * {names[i]}.grad = {_num(e.partial)} * "
                     f"{_num(e.factor)} = {_num(e.contribution)}")
-            steps.append(Step(len(steps), i, k, e.arg, (e.partial,), (e.factor,), e.before,
-                              e.after, text, neurons[i] or layers[i]))
+            steps.append(SweepStep(len(steps), i, k, e.arg, (e.partial,), (e.factor,),
+                                   e.before, e.after, text, neurons[i] or layers[i]))
     if by != "op":
         steps = _grouped(steps, layers if by == "layer" else neurons, drawing, names)
     return Stepper("reverse", [root], order, names, [0.0] * len(order), steps, options, id_prefix,
@@ -298,18 +300,19 @@ def step_forward(
     seeded = _check_seeds(seeds, index)
     order, tangents, visits = watch_forward(root, seeded, order)
     final: list[float | None] = [t if (v._prev or v in seeded) else 0.0
-                                 for v, t in zip(order, tangents)]
+                                 for v, t in zip(order, tangents, strict=True)]
     token = _new_token()
     drawing = _plan([root], options, "forward", final, token)
     names = _names(order, drawing)
     layers, neurons = _modules(drawing)
     start: list[float | None] = [None if v._prev or v in seeded else 0.0 for v in order]
-    steps: list[Step] = []
+    steps: list[SweepStep] = []
     for i, v in enumerate(order):
         if v in seeded:
             t = seeded[v]
-            steps.append(Step(len(steps), i, i, None, (), (), None, t,
-                              f"{names[i]}.tangent = {_num(t)}  (seed)", neurons[i] or layers[i]))
+            steps.append(SweepStep(len(steps), i, i, None, (), (), None, t,
+                                   f"{names[i]}.tangent = {_num(t)}  (seed)",
+                                   neurons[i] or layers[i]))
     for edges in visits:
         node = edges[0].node
         i = index[node]
@@ -318,8 +321,9 @@ def step_forward(
         numbers = " + ".join(f"{_num(e.partial)} * {_num(e.factor)}" for e in edges)
         t = tangents[i]
         text = f"{names[i]}.tangent = {terms} = {numbers} = {_num(t)}"
-        steps.append(Step(len(steps), i, i, None, tuple(e.partial for e in edges),
-                          tuple(e.factor for e in edges), None, t, text, neurons[i] or layers[i]))
+        steps.append(SweepStep(len(steps), i, i, None, tuple(e.partial for e in edges),
+                               tuple(e.factor for e in edges), None, t, text,
+                               neurons[i] or layers[i]))
     return Stepper("forward", [root], order, names, start, steps, options, id_prefix,
                    quiz=quiz, layers=layers, neurons=neurons, drawing=drawing, token=token)
 
@@ -389,7 +393,7 @@ def _module_order(order: list[Value], unit_of: list[str]) -> list[Value] | None:
     return [order[i] for i in reversed(sweep_order)]
 
 
-def _modules(drawing: Plan) -> tuple[list[str], list[str]]:
+def _modules(drawing: DrawnGraph) -> tuple[list[str], list[str]]:
     """Per node, the layer and the neuron it belongs to ('' outside the model, or no model)."""
     groups = drawing.scene.groups
     n = len(drawing.order)
@@ -400,7 +404,7 @@ def _modules(drawing: Plan) -> tuple[list[str], list[str]]:
     return layer, neuron
 
 
-def _names(order: list[Value], drawing: Plan) -> list[str]:
+def _names(order: list[Value], drawing: DrawnGraph) -> list[str]:
     """How steps name each node, always by something the picture shows.
 
     Its label when no other node has it; a parameter's module name
@@ -449,7 +453,9 @@ def _formula(e: Edge, names: list[str], index: dict[Value, int]) -> str:
     return f"({text})" if " " in text else text  # templates space out their + and -
 
 
-def _grouped(steps: list[Step], unit_of: list[str], drawing: Plan, names: list[str]) -> list[Step]:
+def _grouped(
+    steps: list[SweepStep], unit_of: list[str], drawing: DrawnGraph, names: list[str]
+) -> list[SweepStep]:
     """One step per run of the sweep inside one module (the seed stays a step of its own).
 
     The sweep visits a neuron's (or a layer's) nodes one after another, so a
@@ -459,7 +465,7 @@ def _grouped(steps: list[Step], unit_of: list[str], drawing: Plan, names: list[s
     groups = scene.groups
     kinds = groups.modules if groups is not None else {}
     out = [steps[0]]
-    run: list[Step] = []
+    run: list[SweepStep] = []
 
     def flush() -> None:
         if not run:
@@ -477,8 +483,8 @@ def _grouped(steps: list[Step], unit_of: list[str], drawing: Plan, names: list[s
         text = (f"{where}: {len(run)} chain-rule steps pass the gradient back"
                 + (f"; {len(params)} parameters get their grads, max |grad| {_num(largest)}"
                    if params else ""))
-        out.append(Step(len(out), run[0].node, target, None, (), (), None, after, text, unit,
-                        tuple(run)))
+        out.append(SweepStep(len(out), run[0].node, target, None, (), (), None, after, text,
+                             unit, tuple(run)))
         run.clear()
 
     for step in steps[1:]:

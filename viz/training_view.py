@@ -47,7 +47,7 @@ from autograd import BranchError, TapeCache, TraceError, Value, no_grad
 from .colors import NEGATIVE, NONFINITE, POSITIVE, ZERO, GradientScale
 from .dot import INSTALL_HINT, GraphvizNotFoundError
 from .drawing import fmt
-from .graph import DEFAULT_MAX_NODES, Plan, check_options, plan
+from .graph import DEFAULT_MAX_NODES, DrawnGraph, check_options, plan
 from .page import Page, _graph, _json, script
 from .stepper import _check_prefix
 
@@ -408,7 +408,7 @@ def _draw_networks(work: Any, frames: list[Frame], probe: Any,
     options = check_options("training_view", model=work, collapse="neuron", color=None,
                             legend=False, show_grad=False, show_tangent=False,
                             max_nodes=DEFAULT_MAX_NODES)
-    plans: list[Plan] = []
+    plans: list[DrawnGraph] = []
     for k, f in enumerate(frames):
         work.load_state_dict(f.state)
         out = work(_as_input(probe))
@@ -417,7 +417,7 @@ def _draw_networks(work: Any, frames: list[Frame], probe: Any,
         f.neurons = _neuron_grads(p, f.grads)
         plans.append(p)
     scale = GradientScale.for_values(g for f in frames for _, g in f.neurons.values())
-    for f, p in zip(frames, plans):
+    for f, p in zip(frames, plans, strict=True):
         _paint(p, f.neurons, scale)
         try:
             f.svg = p.drawing.pipe(format="svg", encoding="utf-8")
@@ -428,11 +428,11 @@ def _draw_networks(work: Any, frames: list[Frame], probe: Any,
     return scale, f"drawn on the first sample, x = ({shown})"
 
 
-def _neuron_grads(p: Plan, grads: dict[str, float]) -> dict[str, tuple[str, float]]:
+def _neuron_grads(p: DrawnGraph, grads: dict[str, float]) -> dict[str, tuple[str, float]]:
     """Per collapsed module: its parameter with the largest |grad| and that gradient (on a tie,
     the first in ``named_parameters`` order, which ``grads`` follows)."""
     groups = p.scene.groups
-    module = {groups.params[v]: key for v, key in zip(p.order, p.scene.keys)
+    module = {groups.params[v]: key for v, key in zip(p.order, p.scene.keys, strict=True)
               if isinstance(key, str) and v in groups.params}
     found: dict[str, tuple[str, float]] = {}
     for name, g in grads.items():
@@ -449,7 +449,7 @@ def _relative(name: str, module: str) -> str:
     return name[len(module) + 1:] if module and name.startswith(module + ".") else name
 
 
-def _paint(p: Plan, neurons: dict[str, tuple[str, float]], scale: GradientScale) -> None:
+def _paint(p: DrawnGraph, neurons: dict[str, tuple[str, float]], scale: GradientScale) -> None:
     """Label and colour each collapsed module by its largest gradient (later DOT attributes win)."""
     scene = p.scene
     dot_name = {key: scene.unit[i] for i, key in enumerate(scene.keys) if isinstance(key, str)}
@@ -558,7 +558,7 @@ def _curves(view: TrainingView, p: str) -> tuple[str, list[dict]]:
         mid = top + height / 2
         parts.append(f'<text x="18" y="{mid}" text-anchor="middle" '
                      f'transform="rotate(-90 18 {mid})">{label}</text>')
-        line = " ".join(f"{ex.px(e)},{axis.px(v)}" for e, v in zip(epochs, values)
+        line = " ".join(f"{ex.px(e)},{axis.px(v)}" for e, v in zip(epochs, values, strict=True)
                         if math.isfinite(v))
         colour = "#333333" if ident == "loss" else "#7b3294"
         dash = "" if ident == "loss" else ' stroke-dasharray="6,3"'
@@ -693,7 +693,7 @@ def _page(view: TrainingView, full_page: bool) -> str:
     p = view.id_prefix or f"tv{secrets.token_hex(4)}_"
     curves, marks = _curves(view, p)
     frames = []
-    for f, m in zip(view.frames, marks):
+    for f, m in zip(view.frames, marks, strict=True):
         frames.append({"e": f.epoch, "png": _data_uri(f.png) if f.png else None,
                        "text": _readout(view, f), **m})
     data = {"epochs": len(view.losses), "frames": frames, "interval": PLAY_INTERVAL_MS}
@@ -770,7 +770,7 @@ def _boundary_panel(view: TrainingView, p: str, png: str | None) -> str:
                  f'<text x="18" y="{mid_y}" text-anchor="middle" '
                  f'transform="rotate(-90 18 {mid_y})">x[1]</text>'
                  f'<g id="{p}points" stroke="#ffffff" stroke-width="1">')
-    for (a, c), label in zip(b.points, b.labels):
+    for (a, c), label in zip(b.points, b.labels, strict=True):
         colour = ORANGE if label > b.threshold else TEAL
         parts.append(f'<circle cx="{x.px(a)}" cy="{y.px(c)}" r="4" fill="{colour}"/>')
     parts.append("</g></svg>")

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import nn
 from autograd import Dual, Value, grad, jacobian, jvp
 from autograd.testing import assert_gradients, floats_in
 from nn import activations as A
@@ -149,9 +150,9 @@ def test_softmax_and_log_softmax_gradients(xs):
 @given(VECTOR)
 def test_softmax_and_log_softmax_closed_forms(xs):
     total = sum(math.exp(x) for x in xs)
-    for got, x in zip(F.softmax(xs), xs):
+    for got, x in zip(F.softmax(xs), xs, strict=True):
         assert close(got.data, math.exp(x) / total)
-    for got, x in zip(F.log_softmax(xs), xs):
+    for got, x in zip(F.log_softmax(xs), xs, strict=True):
         assert close(got.data, x - math.log(total), 1e-11)
     assert close(sum(p.data for p in F.softmax(xs)), 1.0)
 
@@ -170,7 +171,7 @@ def test_prelu_per_unit_gradients_reach_inputs_and_slopes(xs, slopes):
         return F.prelu(list(v[:3]), list(v[3:]))
 
     assert_gradients(f, xs + slopes, dual=False)
-    for got, x, a in zip(f(*map(Value, xs + slopes)), xs, slopes):
+    for got, x, a in zip(f(*map(Value, xs + slopes)), xs, slopes, strict=True):
         assert close(got.data, x if x > 0 else a * x)
 
 
@@ -322,7 +323,7 @@ def test_prelu_matches_pytorch_per_unit_and_shared():
 
 def test_prelu_module_matches_pytorch():
     m = A.PReLU(4)
-    for w, value in zip(m.weight, PRELU_PER_UNIT[0]):
+    for w, value in zip(m.weight, PRELU_PER_UNIT[0], strict=True):
         w.data = value
     xs = [Value(x) for x in PRELU_X]
     out = m(xs)
@@ -465,7 +466,7 @@ def test_one_node_per_activation():
 # --- errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ELEMENTWISE_FUNCTIONS + ["softmax", "log_softmax", "maxout"])
+@pytest.mark.parametrize("name", [*ELEMENTWISE_FUNCTIONS, "softmax", "log_softmax", "maxout"])
 def test_a_string_is_a_type_error_naming_the_function_and_the_value(name):
     fn = getattr(F, name)
     arg = ["abc"] if name in ("softmax", "log_softmax", "maxout") else "abc"
@@ -544,7 +545,6 @@ MODULES = [
     (A.GELU("sigmoid"), lambda x: F.gelu(x, "sigmoid"), "GELU(approximate='sigmoid')"),
     (A.LogSigmoid(), F.logsigmoid, "LogSigmoid()"),
     (A.HardLogistic(), F.hard_logistic, "HardLogistic()"),
-    (A.HardTanh(), F.hard_tanh, "HardTanh()"),
     (A.Swish(), F.swish, "Swish(beta=1.0, learnable=False)"),
     (A.Swish(2.0, learnable=True), lambda x: F.swish(x, 2.0), "Swish(beta=2.0, learnable=True)"),
     (A.Softmax(), F.softmax, "Softmax()"),
@@ -567,6 +567,24 @@ def test_every_activation_class_is_registered_and_tested():
     assert classes - {Module} == set(A.ACTIVATIONS.values())
     assert {type(m) for m, _, _ in MODULES} == set(A.ACTIVATIONS.values())
     assert all(name == name.lower() for name in A.ACTIVATIONS)
+
+
+def test_the_course_hard_tanh_is_hardtanh_with_its_defaults():
+    m = A.get_activation("hard_tanh")
+    assert type(m) is A.Hardtanh and repr(m) == "Hardtanh(min_val=-1.0, max_val=1.0)"
+    xs = [Value(x) for x in (-2.0, -1.0, -0.5, 0.0, 0.75, 1.0, 3.0)]
+    ys, want = m(xs), F.hard_tanh([Value(x.data) for x in xs])
+    assert [y.data for y in ys] == [w.data for w in want]
+    sum(ys).backward()
+    assert [x.grad for x in xs] == [0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]  # 0 at the corners
+
+
+def test_no_two_public_names_differ_only_in_case():
+    for package in (nn, A):
+        names = [n for n in getattr(package, "__all__", dir(package)) if not n.startswith("_")]
+        lowered = [n.lower() for n in names]
+        clashes = sorted(n for n in names if lowered.count(n.lower()) > 1)
+        assert clashes == [], f"{package.__name__}: {clashes}"
 
 
 def test_get_activation_makes_new_modules_from_names_and_classes():

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import nn
 from nn import serialization
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAD = '{"format": "backprop-course/model", "version": 1, '
 MB = 1 << 20
 
@@ -197,8 +197,8 @@ def test_a_directory_or_a_fifo_is_not_a_saved_model(tmp_path):
 def test_only_a_supported_integer_version_is_read(tmp_path, version):
     path = write(tmp_path, f'{{"format": "backprop-course/model", "version": {version}, '
                            '"state": {}}')
-    with pytest.raises(nn.ModelFileError, match="has format version .*; this library reads "
-                                                "version 1"):
+    with pytest.raises(nn.ModelFileError, match=r"has format version .*; this library reads "
+                                                r"version 1"):
         nn.load(path, model=nn.Sequential())
     path = write(tmp_path, '{"format": "backprop-course/model", "version": 1, "state": {}}')
     assert isinstance(nn.load(path, model=nn.Sequential()), nn.Sequential)
@@ -231,7 +231,7 @@ def test_impossible_running_statistics_are_refused_at_load(tmp_path, key, value,
     doc = json.loads((tmp_path / "bn.json").read_text())
     doc["state"][key.split(".", 1)[1]] = value
     write(tmp_path, json.dumps(doc), "bn.json")
-    with pytest.raises(nn.ModelFileError, match="variance|count of batches"):
+    with pytest.raises(nn.ModelFileError, match=r"variance|count of batches"):
         nn.load(tmp_path / "bn.json")
 
 
@@ -309,6 +309,18 @@ def test_every_rebuildable_kind_round_trips(tmp_path, name, args, kwargs):
     again = nn.load(tmp_path / "m.json")
     assert type(again) is type(model) and again is not model
     assert again.state_dict() == model.state_dict()
+
+
+def test_a_file_naming_the_old_hard_tanh_class_loads_as_hardtanh(tmp_path):
+    # what older versions wrote for nn.HardTanh(), the course's copy of Hardtanh(-1, 1)
+    config = '{"class": "nn.activations.HardTanh", "args": [], "kwargs": {}}'
+    path = write(tmp_path, HEAD + f'"model": {config}, "state": {{}}}}')
+    model = nn.load(path)
+    assert type(model) is nn.Hardtanh and (model.min_val, model.max_val) == (-1.0, 1.0)
+    assert [model(x).data for x in (-3.0, 0.5, 2.0)] == [-1.0, 0.5, 1.0]
+    nn.save(model, tmp_path / "again.json")  # written again under the one name there is now
+    assert json.loads((tmp_path / "again.json").read_text())["model"]["class"] == (
+        "nn.activations.Hardtanh")
 
 
 sizes = st.integers(1, 4)

@@ -34,7 +34,7 @@ from autograd import (
 from viz.cli import main, parse_bindings
 from viz.expression import MAX_DEPTH, MAX_LENGTH, ExpressionError, parse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XWB = {"x": 0.5, "w": -3.0, "b": 2.0}
 
 # --------------------------------------------------------------------------- hostile input
@@ -114,7 +114,7 @@ def test_parse_limits_length_and_depth():
         parse("exp(" * 101 + "x" + ")" * 101, XWB)
     with pytest.raises(ExpressionError, match="deeper than"):
         parse("+".join(["x"] * 150), XWB)  # a long sum is a deep left-leaning tree
-    with pytest.raises(ExpressionError, match="invalid syntax|nested"):
+    with pytest.raises(ExpressionError, match=r"invalid syntax|nested"):
         parse("(" * 300 + "x" + ")" * 300, XWB)
 
 
@@ -307,7 +307,7 @@ def test_cli_writes_dot_with_gradients(tmp_path):
     y.backward()
     lines = result.stdout.splitlines()
     assert lines[0] == f"tanh(x*w + b) = {y.data!r}"
-    assert lines[1:4] == [f"d/d{n} = {v.grad!r}" for n, v in zip(XWB, leaves)]
+    assert lines[1:4] == [f"d/d{n} = {v.grad!r}" for n, v in zip(XWB, leaves, strict=True)]
     assert lines[-1] == f"wrote {out}"
     source = out.read_text()
     assert source.lstrip().startswith("digraph") and "rankdir=TB" in source

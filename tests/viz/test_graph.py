@@ -24,7 +24,7 @@ from viz.dot import GraphvizNotFoundError
 from viz.groups import assign_groups
 
 SVG = "{http://www.w3.org/2000/svg}"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def one_sample_mlp(sizes=(16, 16, 1), seed=0, activation="relu"):
@@ -552,7 +552,7 @@ def test_without_dot_source_still_works_and_svg_says_how_to_install(monkeypatch,
         viz.render(out, tmp_path / "g.svg")
     assert isinstance(err.value, graphviz.ExecutableNotFound)
     assert "brew install graphviz" in str(err.value)
-    with pytest.raises(GraphvizNotFoundError, match="Drawing.pipe"):
+    with pytest.raises(GraphvizNotFoundError, match=r"Drawing\.pipe"):
         drawing.pipe(format="svg")
     assert viz.render(out, tmp_path / "g.dot", format="dot").read_text() == drawing.source
     assert not (tmp_path / "g.svg").exists()

@@ -141,9 +141,9 @@ def test_decision_boundary_draws_scores_boundary_and_points(plt, labels, thresho
     negative, positive = _scatters(ax)
     lo = min(labels)
     assert _legend(ax) == [f"y = {lo}", "y = 1"]
-    expected_neg = [p for p, c in zip(SQUARE, labels) if c == lo]
+    expected_neg = [p for p, c in zip(SQUARE, labels, strict=True) if c == lo]
     assert negative.get_offsets().tolist() == expected_neg
-    assert positive.get_offsets().tolist() == [p for p, c in zip(SQUARE, labels) if c == 1]
+    assert positive.get_offsets().tolist() == [p for p, c in zip(SQUARE, labels, strict=True) if c == 1]
 
 
 def test_decision_boundary_accepts_mlps_floats_and_one_element_lists(plt):
@@ -271,10 +271,10 @@ V = [1.0, -1.0, 0.5, 2.0, -0.5, 1.5, 3.0, -2.0, 1.0, 0.25]  # output weights, no
 def _hand_built():
     """nn.MLP(1, [10, 1]) with the weights above: unit i bends at x = -B[i] / W[i]."""
     model = nn.MLP(1, [10, 1], generator=0)
-    for neuron, w, b in zip(model.layers[0].neurons, W, B):
+    for neuron, w, b in zip(model.layers[0].neurons, W, B, strict=True):
         neuron.w[0].data, neuron.b.data = w, b
     out = model.layers[1].neurons[0]
-    for v, weight in zip(out.w, V):
+    for v, weight in zip(out.w, V, strict=True):
         v.data = weight
     out.b.data = 0.1
     return model
@@ -283,7 +283,7 @@ def _hand_built():
 def test_fit_1d_marks_every_kink_in_range_and_counts_pieces(plt):
     model = _hand_built()
     lo, hi = -2.0, 2.0
-    expected = sorted(-b / w for w, b in zip(W, B) if w != 0 and lo < -b / w < hi)
+    expected = sorted(-b / w for w, b in zip(W, B, strict=True) if w != 0 and lo < -b / w < hi)
     # units 2, 3, 7 bend outside, unit 9 at the edge x = -2, unit 6 (w = 0) never;
     # units 0 and 8 both bend at -0.5: 5 kinks in range at 4 places
     assert len(expected) == 5
@@ -321,7 +321,7 @@ def test_fit_1d_with_data_targets_deeper_nets_and_non_relu_models(plt):
     (data,) = _scatters(ax)
     assert data.get_offsets().tolist() == [[-1.0, 1.0], [0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]
     deep = nn.MLP(1, [4, 4, 1], generator=3)
-    for neuron, w, b in zip(deep.layers[0].neurons, [1, 1, -1, 1], [0.5, -0.5, 0.25, 3.0]):
+    for neuron, w, b in zip(deep.layers[0].neurons, [1, 1, -1, 1], [0.5, -0.5, 0.25, 3.0], strict=True):
         neuron.w[0].data, neuron.b.data = w, b
     ax = plots.fit_1d(deep, xs, [0.0] * 4)
     assert ax.kinks == [-0.5, 0.25, 0.5]
@@ -331,7 +331,7 @@ def test_fit_1d_with_data_targets_deeper_nets_and_non_relu_models(plt):
     seq = nn.Sequential(nn.Linear(1, 3, generator=0), nn.ReLU(), nn.Linear(3, 1, generator=0))
     ax = plots.fit_1d(seq, [-5.0, 5.0], lambda x: x)
     first = seq[0]
-    assert ax.kinks == sorted(-b.data / row[0].data for row, b in zip(first.weight, first.bias)
+    assert ax.kinks == sorted(-b.data / row[0].data for row, b in zip(first.weight, first.bias, strict=True)
                               if -5 < -b.data / row[0].data < 5)
     with pytest.raises(ValueError, match="fit_1d: 4 points but 2 targets"):
         plots.fit_1d(deep, xs, [0.0, 1.0])
@@ -363,9 +363,9 @@ def test_loss_surface_draws_contours_and_optimizer_trajectories(plt):
     (contours,) = _contour_sets(ax)
     assert not contours.filled and 1 < len(contours.levels) <= 13
     assert len(ax.lines) == 2
-    for line, (name, path) in zip(ax.lines, paths.items()):
+    for line, (name, path) in zip(ax.lines, paths.items(), strict=True):
         assert line.get_label() == name and line.get_marker() == "o"
-        assert list(zip(line.get_xdata(), line.get_ydata())) == path
+        assert list(zip(line.get_xdata(), line.get_ydata(), strict=True)) == path
     assert _legend(ax) == ["SGD", "Adam"]
     assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-1.5, 2.0)
 

@@ -13,7 +13,7 @@ import nn
 import viz
 from autograd import Value, forward_tangents, topological_order
 from autograd.testing import expressions, floats_in
-from viz.stepper import Step, Stepper, step_forward
+from viz.stepper import Stepper, SweepStep, step_forward
 
 
 def backward_grads(root: Value) -> list[float]:
@@ -88,7 +88,7 @@ def test_state_replays_the_steps():
     assert stepper.state(1) == [0.0] * 6 + [2.0]
     assert stepper.state(len(stepper)) == stepper.final == [12.0, -8.0, -4.0, -4.0, -4.0, 8.0, 2.0]
     assert "the seed passed to backward" in stepper.steps[0].text
-    with pytest.raises(ValueError, match="Stepper.state: k must be an integer from 0 to 7"):
+    with pytest.raises(ValueError, match=r"Stepper\.state: k must be an integer from 0 to 7"):
         stepper.state(8)
 
 
@@ -257,7 +257,7 @@ def test_page_without_dot_shows_the_table(monkeypatch, tmp_path):
 
 def test_step_is_a_frozen_record():
     step = viz.step_backward(micrograd_example()).steps[1]
-    assert isinstance(step, Step)
+    assert isinstance(step, SweepStep)
     with pytest.raises(AttributeError):
         step.after = 0.0
 

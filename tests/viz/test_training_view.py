@@ -131,7 +131,7 @@ def test_compiled_training_records_the_same_snapshots():
     _, plain, _ = train(compiled=False)
     _, taped, _ = train(compiled=True)
     assert [s["epoch"] for s in taped["snapshots"]] == [2, 4, 6]
-    for a, b in zip(plain["snapshots"], taped["snapshots"]):
+    for a, b in zip(plain["snapshots"], taped["snapshots"], strict=True):
         for name, g in a["grads"].items():
             assert abs(b["grads"][name] - g) <= 1e-9 + 1e-7 * abs(g), name
         for name, v in a["state"].items():
@@ -244,7 +244,7 @@ def test_the_plane_is_drawn_to_scale_with_every_point(run):
     circles = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "tvpoints")
     drawn = [(float(c.get("cx")), float(c.get("cy")), c.get("fill")) for c in circles]
     assert len(drawn) == len(X)
-    for (cx, cy, fill), p, label in zip(drawn, X, y):
+    for (cx, cy, fill), p, label in zip(drawn, X, y, strict=True):
         px, py = to_px(*p)
         assert abs(cx - px) < 0.02 and abs(cy - py) < 0.02
         assert fill == (ORANGE if label > 0 else TEAL)
@@ -284,7 +284,7 @@ def test_each_neuron_is_coloured_by_its_snapshot_gradient(run):
     wanted = [expected_neurons(s["grads"]) for s in history["snapshots"]]
     scale = GradientScale.for_values(g for w in wanted for _, g in w.values())
     assert view.grad_scale == scale
-    for frame, want in zip(view.frames, wanted):
+    for frame, want in zip(view.frames, wanted, strict=True):
         boxes = network_boxes(frame.svg)
         assert set(boxes) == set(want) and len(boxes) == 9
         for neuron, (param, g) in want.items():
@@ -497,7 +497,7 @@ def test_views_saved_in_a_notebook_work_when_it_is_opened_again(browser, run, tm
     outputs = [o["data"]["text/html"] for o in saved.cells[0].outputs]
     # the second output's HTML is rendered twice (its script runs twice), as on a re-render
     page = tmp_path / "notebook.html"
-    payload = json.dumps(outputs + [outputs[1]]).replace("</", "<\\/")
+    payload = json.dumps([*outputs, outputs[1]]).replace("</", "<\\/")
     page.write_text(JUPYTER_LIKE % payload, encoding="utf-8")
     open_page(browser, page)
     assert browser.get_log("browser") == []

@@ -1,4 +1,12 @@
-"""The main job (``make demo``): train, check, draw, report.
+"""The main job: ``make demo`` (or ``.venv/bin/python docs/demo.py`` from the repository root).
+
+An application of the three packages, not part of any of them: it uses ``autograd`` for the
+engine and its gradient checks, ``nn`` for the network and its training, and ``viz`` for the
+pictures and pages, as a reader's own script would. It lives in ``docs/`` beside the other
+scripts that produce what people look at (``make_course.py``, ``make_gallery.py``,
+``make_screenshots.py``), which import its ``train`` to draw the same trained network.
+It imports only the installed packages, so it runs from any directory, and writes into
+``out/`` under the current one. In order:
 
 1. Train micrograd's demo network, ``MLP(2, [16, 16, 1])``, on 100 two-moons
    points with the mean max-margin loss plus an L2 term (SGD with momentum),
@@ -47,7 +55,7 @@ def grads_kept(params: Sequence[Value]) -> Iterator[None]:
     try:
         yield
     finally:
-        for p, g in zip(params, found):
+        for p, g in zip(params, found, strict=True):
             p.grad = g
 
 
