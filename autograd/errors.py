@@ -37,7 +37,8 @@ def _fmt(x: object) -> str:
         return repr(x)
     try:
         return repr(float(x))
-    except OverflowError:
+    except OverflowError:  # only an int can be too large for a float
+        x = int(x)
         digits = int(abs(x).bit_length() * math.log10(2)) + 1
         if abs(x) < 10 ** (digits - 1):
             digits -= 1
@@ -74,3 +75,15 @@ class AnomalyError(OpError, FloatingPointError):
         self.site = site
         where = f"\n  node created at {site}" if site else ""
         super().__init__(op, inputs, reason + where)
+
+
+class TraceError(RuntimeError):
+    """``f`` cannot be traced faithfully: its tape would not compute what ``f`` computes."""
+
+
+class BranchError(TraceError):
+    """A sample (or a changed parameter) would take another branch than the one the tape recorded."""
+
+
+class RuleError(TypeError):
+    """A node whose op has no rule in the table, or whose rule returns the wrong number of partials."""

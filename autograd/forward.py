@@ -16,7 +16,7 @@ them).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from . import sweep
 from .graph import topological_order
@@ -94,7 +94,7 @@ def jvp(
         raise ValueError(
             f"jvp: {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal"
         )
-    duals = [Dual(p, t) for p, t in zip(primals, tangents)]
+    duals = [Dual(p, t) for p, t in zip(primals, tangents, strict=True)]
     out = f(*duals)
     if isinstance(out, (list, tuple)):
         pairs = [_unpack(o) for o in out]
@@ -106,6 +106,16 @@ def _unpack(out: Any) -> tuple[float, float]:
     if isinstance(out, Dual):
         return out.data, out.tangent
     return as_float(out, "jvp"), 0.0  # f returned a constant
+
+
+@overload
+def forward_tangents(output: Value, seeds: Mapping[Value, float], store: bool = True) -> float: ...
+
+
+@overload
+def forward_tangents(
+    output: Sequence[Value], seeds: Mapping[Value, float], store: bool = True
+) -> list[float]: ...
 
 
 def forward_tangents(
@@ -131,7 +141,7 @@ def forward_tangents(
         checked[x] = as_float(t, "forward_tangents")
     tangents = sweep.forward(order, checked)
     if store:
-        for node, t in zip(order, tangents):
+        for node, t in zip(order, tangents, strict=True):
             node._tangent = t
     index = {v: i for i, v in enumerate(order)}
     result = [tangents[index[o]] for o in outputs]

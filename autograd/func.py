@@ -112,7 +112,7 @@ class _Input:
             pairs = [_lift_scalar(v, name, f"an element of {where}") for v in x.flat]
             value = np.empty(len(pairs), dtype=object)
             value[:] = [p for p, _ in pairs]
-            self.value = value.reshape(x.shape)
+            self.value: np.ndarray | Value = value.reshape(x.shape)
             self.leaves = [leaf for _, leaf in pairs]
             self.shape: tuple[int, ...] | None = x.shape
         else:
@@ -413,7 +413,7 @@ def _jacobian_transform(f: Callable[..., Any], argnums: Any, has_aux: bool, name
         call = _Call(f, args, positions, name, has_aux)
         if forward:
             columns = _forward_columns(call, [{leaf: 1.0} for leaf in call.leaves()])
-            rows = [list(r) for r in zip(*columns)] or [[] for _ in range(_n_out(call))]
+            rows = [list(r) for r in zip(*columns, strict=True)] or [[] for _ in range(_n_out(call))]
         else:
             rows = _reverse_rows(call)
         return call.with_aux(call.blocks(rows, single), has_aux)
@@ -451,7 +451,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
     def vjp_fn(cotangents: Any) -> tuple:
         parts = _match("vjp_fn", "cotangents", cotangents, call)
         keep = call.keep or _depth.get() > 0 or _holds_value(cotangents)
-        terms = [node * c for o, cs in zip(call.outputs, parts) for node, c in zip(o.nodes, cs)]
+        terms = [node * c for o, cs in zip(call.outputs, parts, strict=True)
+             for node, c in zip(o.nodes, cs, strict=True)]
         total = sum(terms[1:], terms[0]) if terms else Value(0.0)
         flat = _reverse_grad(total, call.leaves(), create_graph=keep)
         results, start = [], 0
@@ -485,9 +486,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     call = _Call(f, primals, tuple(range(len(primals))), "jvp", has_aux,
                  keep=_holds_value(tangents))
     seed: dict = {}
-    for i, (inp, t) in enumerate(zip(call.inputs, tangents)):
+    for i, (inp, t) in enumerate(zip(call.inputs, tangents, strict=True)):
         ts = _flat_like(t, inp.shape, "jvp", f"tangent {i}")
-        for leaf, tv in zip(inp.leaves, ts):
+        for leaf, tv in zip(inp.leaves, ts, strict=True):
             seed[leaf] = tv if isinstance(tv, Value) else as_float(tv, "jvp")  # Values: keep
     (column,) = _forward_columns(call, [seed])
     out, start = [], 0
@@ -525,7 +526,7 @@ def _match(name: str, what: str, x: Any, call: _Call) -> list[list]:
         raise ValueError(f"{name}: f returned {len(call.outputs)} outputs, so {what} must be a "
                          f"tuple of {len(call.outputs)}, got {describe(x)}")
     return [_flat_like(v, o.shape, name, f"{what}[{i}]")
-            for i, (v, o) in enumerate(zip(x, call.outputs))]
+            for i, (v, o) in enumerate(zip(x, call.outputs, strict=True))]
 
 
 def _named(transformed: Callable[..., Any], name: str, f: Callable[..., Any]) -> Callable[..., Any]:

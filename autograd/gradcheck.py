@@ -47,7 +47,7 @@ def numeric_gradient(
         plus, minus = list(x), list(x)
         plus[j] += eps
         minus[j] -= eps
-        columns.append([(a - b) / (2 * eps) for a, b in zip(run(plus), run(minus))])
+        columns.append([(a - b) / (2 * eps) for a, b in zip(run(plus), run(minus), strict=True)])
     n_out = len(columns[0]) if columns else len(_as_list(f(*map(Value, x))))
     return [[columns[j][i] for j in range(len(x))] for i in range(n_out)]
 

@@ -33,6 +33,35 @@ inputs, as plain numbers, in every backend.
 Conventions at kinks follow PyTorch and are stated in the row:
 ``relu'(0) = 0``, ``abs'(0) = 0``, and ``maximum``/``minimum`` split the
 gradient evenly between tied inputs (PyTorch's ``torch.maximum`` rule).
+
+Adding a primitive is one step: write its row, here in ``_ROWS`` or at run
+time with ``register``::
+
+    register(Primitive(
+        "tan", 1, lambda m, x: m.tan(x), lambda m, out, x: (1.0 + out * out,),
+        domain=lambda x: (x > -HALF_PI) & (x < HALF_PI), domain_text="tan needs |x| < π/2",
+        text=("1 + {out}²",), sample=((-1.4, 1.4),),
+        doc="tangent; d/dx = 1/cos² x = 1 + out²"))
+
+Everything else is made from the row (``unregister`` takes it all back):
+
+- the methods ``x.tan()`` on ``Value`` (the fast node builders of
+  ``autograd.value``) and on ``Dual`` (``autograd.scalar.row_methods``, one
+  factory for both); operators are rows whose ``methods`` are dunder names;
+- the elementary function ``m.tan`` on every backend: a ``math`` function
+  that a row uses and the backends do not list is added to them when the row
+  is registered, ``math.tan`` for ``FLOATS``, ``np.tan`` for ``ARRAYS``
+  (numpy's ufunc, else the float function mapped over the elements) and the
+  ``Value`` method ``tan`` for ``VALUES``, the one generated from the row of
+  that name. So reverse and
+  forward mode, ``create_graph``, gradcheck and a replayed tape all run it;
+- the test strategies (``autograd.testing.arguments``, random expressions),
+  from the row's ``sample``, ``kinks`` and ``param_samples``;
+- the functions a ``python -m viz`` expression may call (``viz.expression``),
+  and the formula the steppers print (``text``).
+
+The test table (``tests/autograd/test_primitives.py``) still wants the op's
+value by an independent closed form: its one row there is the test.
 """
 
 from __future__ import annotations
@@ -40,9 +69,10 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import CodeType, FunctionType
+from typing import Any, overload
 
 import numpy as np
 
@@ -163,33 +193,156 @@ FLOATS = _Floats
 VALUES = _Values
 ARRAYS = _Arrays
 
+# A backend lists the functions it implements by hand (``exp``, a stable ``sigmoid``...). Any
+# other function a row uses, say ``m.tan``, is added to all three when the row is registered
+# (``_provide``): ``FLOATS`` gets ``math.tan``, ``ARRAYS`` numpy's ufunc ``np.tan`` (or the
+# float function mapped over the elements when numpy has none), and ``VALUES`` a call of the
+# ``Value`` method ``tan``, the one generated from the row of that name. The names are those
+# the row's functions look up (their code's ``co_names``, and those of the module-level
+# functions they call), so a new row needs no edit here unless ``math`` lacks its function.
+# The backends stay plain classes: a ``__getattr__`` fallback would slow every lookup 2.5x.
+
+# (backend, name) for every function added by ``_provide``: recomputed when a row goes.
+_RESOLVED: set[tuple[type, str]] = set()
+
+
+def _looked_up(fn: Any, seen: set[int]) -> set[str]:
+    """The names ``fn`` looks up (attributes, globals), with those of the functions it calls."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, CodeType) or id(fn) in seen:
+        return set()
+    seen.add(id(fn))
+    names: set[str] = set()
+    stack = [code]
+    while stack:  # nested lambdas and functions have code objects of their own
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, CodeType))
+    for name in list(names):
+        called = getattr(fn, "__globals__", {}).get(name)
+        if isinstance(called, FunctionType):
+            names |= _looked_up(called, seen)
+    return names
+
+
+def _values_method(name: str) -> Callable[..., Any]:
+    """``x.<name>(*rest)`` on a ``Value``; ``math.<name>`` on a plain number."""
+    on_floats = getattr(math, name)
+
+    def call(x: Any, *rest: Any) -> Any:
+        return on_floats(x, *rest) if isinstance(x, (float, int)) else getattr(x, name)(*rest)
+
+    call.__name__ = name
+    return call
+
+
+def _arrays_function(name: str) -> Callable[..., Any]:
+    """numpy's ufunc ``np.<name>``, else ``math.<name>`` mapped over the elements (slow)."""
+    fn = getattr(np, name, None)
+    if isinstance(fn, np.ufunc):
+        return fn
+    return np.vectorize(getattr(math, name), otypes=[float])
+
+
+def _provide(row: Primitive) -> None:
+    """Give every backend each ``math`` function ``row`` uses that the backends lack."""
+    functions = (row.forward, row.partials, row.domain)
+    seen: set[int] = set()
+    names = set().union(*(_looked_up(fn, seen) for fn in functions if fn is not None))
+    for name in sorted(names):
+        if name.startswith("_") or hasattr(FLOATS, name) or not callable(getattr(math, name, None)):
+            continue
+        for backend, fn in ((FLOATS, getattr(math, name)), (ARRAYS, _arrays_function(name)),
+                            (VALUES, _values_method(name))):
+            setattr(backend, name, staticmethod(fn))
+            _RESOLVED.add((backend, name))
+
 # --------------------------------------------------------------------------- rows
+
+
+# Python's reflected operators: a method of this name computes ``other (op) self``.
+REFLECTED = frozenset({"__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__"})
 
 
 @dataclass(frozen=True)
 class Primitive:
     """One row of the table.
 
-    ``forward(m, *inputs, *params)`` returns the output; ``partials(m, out,
-    *inputs, *params)`` returns one partial derivative per input, and
-    ``text`` how each reads as math (``partial_text``), for steppers and
-    drawings. ``domain``
-    is an optional predicate on the inputs and params, checked before the
-    forward function runs; ``domain_text`` is how an error states it. It is
-    written with ``&`` and ``|``, so that it gives a bool for floats and a
-    mask (one bool per sample) for arrays.
+    The math:
+
+    - ``forward(m, *inputs, *params)`` returns the output; ``partials(m, out,
+      *inputs, *params)`` returns one partial derivative per input;
+    - ``domain`` is an optional predicate on the inputs and params, checked
+      before the forward function runs; ``domain_text`` is how an error states
+      it. It is written with ``&`` and ``|``, so that it gives a bool for floats
+      and a mask (one bool per sample) for arrays;
+    - ``text`` says how each partial reads as math (``partial_text``), for
+      steppers and drawings.
+
+    The surface (what ``Scalar``, ``Value`` and ``Dual`` get from the row):
+
+    - ``methods``: the names of the methods that apply the op, ``x.name(...)``.
+      None (the default) means the row's own name when it is an identifier
+      (``tan`` gives ``x.tan()``). A Python operator is a dunder name
+      (``"__add__"``); one in ``REFLECTED`` (``"__radd__"``) computes ``other
+      (op) self``. The first name is how tests apply the op; the identifier
+      names are what ``python -m viz`` expressions may call.
+    - ``defaults``: default values for the trailing ``params`` of the
+      methods (softplus's ``beta=1.0, threshold=20.0``); a row whose params all
+      have defaults can be called in an expression with its inputs alone.
+    - ``params_valid`` / ``params_text``: a predicate on the (finite) params,
+      and the ``ValueError`` message when it fails (``{name}`` is replaced by
+      the value of the param ``name``).
+
+    Where tests may draw inputs (``autograd.testing``, the test table):
+
+    - ``sample``: a closed interval ``(lo, hi)`` per input, inside the
+      domain and where floats neither overflow nor lose all precision; empty
+      means ``(-10, 10)`` for every input;
+    - ``kinks``: where the derivative jumps (or blows up): points of the first
+      input (``(0.0,)`` for relu), or for a kink that moves with the other
+      inputs or the params, a function of ``(*inputs, *params)`` giving the
+      distance to it (``lambda a, b: abs(a - b)`` for maximum); tests keep
+      ``margin`` away from them;
+    - ``param_samples``: parameter tuples that tests draw from (the first is
+      what random expressions use); needed when the row has ``params``.
     """
 
     name: str
     arity: int
     forward: Callable[..., Any]
     partials: Callable[..., tuple]
-    domain: Callable[..., bool] | None = None
+    domain: Callable[..., Any] | None = None
     domain_text: str = ""
     domain_error: type[OpError] = DomainError
     params: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
     doc: str = ""
+    methods: tuple[str, ...] | None = None
+    defaults: tuple[float, ...] = ()
+    params_valid: Callable[..., bool] | None = None
+    params_text: str = ""
+    sample: tuple[tuple[float, float], ...] = ()
+    kinks: tuple[float, ...] | Callable[..., float] = ()
+    margin: float = 1e-3
+    param_samples: tuple[tuple[float, ...], ...] = ()
+
+    @property
+    def method_names(self) -> tuple[str, ...]:
+        """The methods the row provides: ``methods``, or the row's name if it is an identifier."""
+        if self.methods is not None:
+            return self.methods
+        return (self.name,) if self.name.isidentifier() else ()
+
+    def interval(self, arg: int) -> tuple[float, float]:
+        """Where tests draw input ``arg``: ``sample[arg]``, or ``(-10, 10)``."""
+        return self.sample[arg] if self.sample else (-10.0, 10.0)
+
+    def kink_distance(self, *args: float) -> float:
+        """How far ``(*inputs, *params)`` lie from a kink of the op (inf if it has none)."""
+        if callable(self.kinks):
+            return float(self.kinks(*args))
+        return min((abs(args[0] - k) for k in self.kinks), default=math.inf)
 
     def partial_text(self, arg: int, inputs: list[str], out: str, params: tuple = ()) -> str:
         """How d out / d input ``arg`` reads, with the nodes' names put in (``1 - out²``).
@@ -201,7 +354,7 @@ class Primitive:
         """
         if len(self.text) != self.arity:
             return f"∂{out}/∂{inputs[arg]}"
-        named = {name: f"{value:g}" for name, value in zip(self.params, params)}
+        named = {name: f"{value:g}" for name, value in zip(self.params, params, strict=False)}
         return self.text[arg].format(*inputs, out=out, **named)
 
 
@@ -238,55 +391,60 @@ _F32_SIXTH = 0.1666666716337204
 
 P = Primitive
 # fmt: off
-TABLE: tuple[Primitive, ...] = (
+_ROWS: tuple[Primitive, ...] = (
     # --- arithmetic --------------------------------------------------------------------------
     #  name   arity  forward                          partials d out / d inputs
     P("+",     2, lambda m, a, b: a + b,            lambda m, out, a, b: (1.0, 1.0),
-      text=('1', '1'),
+      text=('1', '1'), methods=("__add__", "__radd__"),
       doc="a + b"),
     P("-",     2, lambda m, a, b: a - b,            lambda m, out, a, b: (1.0, -1.0),
-      text=('1', '-1'),
+      text=('1', '-1'), methods=("__sub__", "__rsub__"),
       doc="a - b: one node rather than a + (-1 * b), for a readable graph"),
     P("*",     2, lambda m, a, b: a * b,            lambda m, out, a, b: (b, a),
-      text=('{1}', '{0}'),
+      text=('{1}', '{0}'), methods=("__mul__", "__rmul__"),
       doc="a * b"),
     P("/",     2, lambda m, a, b: a / b,            lambda m, out, a, b: (1.0 / b, -out / b),
       domain=lambda a, b: b != 0, domain_text="the divisor must not be 0",
       domain_error=DivisionByZero,
-      text=('1/{1}', '-{out}/{1}'),
+      text=('1/{1}', '-{out}/{1}'), methods=("__truediv__", "__rtruediv__"),
+      sample=((-10, 10), (0.1, 10)),  # divisors near 0 are poles; the rule is the same for b < 0
       doc="a / b: a primitive because a * b**-1 rounds twice; d/db = -a/b^2 = -out/b"),
     P("neg",   1, lambda m, x: -x,                  lambda m, out, x: (-1.0,),
-      text=('-1',),
+      text=('-1',), methods=("__neg__",),
       doc="-x"),
     P("**",    1, lambda m, x, c: m.pow(x, c),      _d_pow_const,
       params=("exponent",),
       domain=lambda x, c: ((x != 0) | (c >= 0)) & ((x >= 0) | float(c).is_integer()),
       domain_text="0 ** c needs c >= 0, and a negative base needs an integer exponent",
       text=('{exponent}·{0}^({exponent} - 1)',),
+      methods=("__pow__",),  # written by hand in Scalar: x ** y goes to this row or to pow
+      sample=((0.05, 20),), param_samples=((2,), (0,), (1,), (3,), (-1,), (-2,), (0.5,), (1.5,),
+                                             (-0.5,), (2.5,)),
       doc="x ** c with a constant exponent c (drawn as '**2'); the exponent gets no gradient"),
     P("pow",   2, lambda m, x, y: m.pow(x, y),      lambda m, out, x, y: (y * m.pow(x, y - 1),
                                                                           out * m.log(x)),
       domain=lambda x, y: x > 0, domain_text="x ** y with a Value exponent needs x > 0",
-      text=('{1}·{0}^({1} - 1)', '{out}·log {0}'),
+      text=('{1}·{0}^({1} - 1)', '{out}·log {0}'), methods=("__rpow__",),
+      sample=((0.05, 5), (-3, 3)),
       doc="x ** y with both sides Values; d/dy = x**y * log(x), so the base must be positive"),
     # --- exponentials and logarithms ----------------------------------------------------------
     P("exp",   1, lambda m, x: m.exp(x),            lambda m, out, x: (out,),
-      text=('{out}',),
+      text=('{out}',), sample=((-20, 20),),
       doc="e^x; d/dx = e^x = out"),
     P("log",   1, lambda m, x: m.log(x),            lambda m, out, x: (1.0 / x,),
       domain=lambda x: x > 0, domain_text="log needs x > 0",
-      text=('1/{0}',),
+      text=('1/{0}',), sample=((0.01, 100),),
       doc="natural logarithm; d/dx = 1/x"),
     P("log1p", 1, lambda m, x: m.log1p(x),          lambda m, out, x: (1.0 / (1.0 + x),),
       domain=lambda x: x > -1, domain_text="log1p needs x > -1",
-      text=('1/(1 + {0})',),
+      text=('1/(1 + {0})',), sample=((-0.99, 100),),
       doc="log(1 + x), accurate for small x; d/dx = 1/(1+x)"),
     P("expm1", 1, lambda m, x: m.expm1(x),          lambda m, out, x: (out + 1.0,),
-      text=('{out} + 1',),
+      text=('{out} + 1',), sample=((-20, 20),),
       doc="e^x - 1, accurate for small x; d/dx = e^x = out + 1"),
     P("sqrt",  1, lambda m, x: m.sqrt(x),           lambda m, out, x: (0.5 / out,),
       domain=lambda x: x >= 0, domain_text="sqrt needs x >= 0",
-      text=('0.5/{out}',),
+      text=('0.5/{out}',), sample=((0.01, 100),),
       doc="square root; d/dx = 1/(2 sqrt x) = 0.5/out (infinite at 0: backward raises there)"),
     # --- trigonometric and hyperbolic ---------------------------------------------------------
     P("sin",   1, lambda m, x: m.sin(x),            lambda m, out, x: (m.cos(x),),
@@ -300,54 +458,64 @@ TABLE: tuple[Primitive, ...] = (
       doc="hyperbolic tangent; d/dx = 1 - tanh^2 = 1 - out^2 (PyTorch's tanh_backward)"),
     # --- activations and friends --------------------------------------------------------------
     P("sigmoid", 1, lambda m, x: m.sigmoid(x),      lambda m, out, x: (out * (1.0 - out),),
-      text=('{out}·(1 - {out})',),
+      text=('{out}·(1 - {out})',), sample=((-30, 30),),
       doc="logistic 1/(1+e^-x), 0 without overflow for x -> -inf; d/dx = out (1 - out)"),
     P("relu",  1, lambda m, x: m.maximum(x, 0.0),   lambda m, out, x: ((x > 0) * 1.0,),
-      text=('[{0} > 0]',),
+      text=('[{0} > 0]',), kinks=(0.0,),
       doc="max(x, 0); relu'(0) = 0, as in PyTorch"),
     P("abs",   1, lambda m, x: abs(x),              lambda m, out, x: ((x > 0) * 1.0 - (x < 0) * 1.0,),
-      text=('sign {0}',),
+      text=('sign {0}',), methods=("__abs__", "abs"), kinks=(0.0,),
       doc="|x|; d/dx = sign(x), abs'(0) = 0 as in PyTorch"),
     P("erf",   1, lambda m, x: m.erf(x),            lambda m, out, x: (_TWO_OVER_SQRT_PI
                                                                        * m.exp(-x * x),),
-      text=('2/√π·exp(-{0}²)',),
+      text=('2/√π·exp(-{0}²)',), sample=((-5, 5),),
       doc="error function; d/dx = 2/sqrt(pi) e^(-x^2)"),
     P("softplus", 1, _softplus,                     _d_softplus,
-      params=("beta", "threshold"),
+      params=("beta", "threshold"), defaults=(1.0, 20.0),
+      params_valid=lambda beta, threshold: beta != 0, params_text="beta must be non-zero",
+      sample=((-30, 30),), kinks=lambda x, beta, threshold: abs(beta * x - threshold),
+      param_samples=((1.0, 20.0), (0.5, 5.0), (0.5, 20.0), (1.0, 5.0), (2.0, 5.0), (2.0, 20.0)),
       text=('σ({beta}·{0}), or 1 where {beta}·{0} > {threshold}',),
       doc="log(1 + e^(beta x)) / beta, linear where beta x > threshold (PyTorch's formula "
           "and defaults beta=1, threshold=20); d/dx = sigmoid(beta x)"),
     P("logsigmoid", 1, lambda m, x: m.minimum(x, 0.0) - m.log1p(m.exp(-abs(x))),
                                                     lambda m, out, x: (m.sigmoid(-x),),
-      text=('σ(-{0})',),
+      text=('σ(-{0})',), sample=((-50, 50),),
       doc="log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|), PyTorch's stable form; d/dx = sigmoid(-x)"),
     P("hardtanh", 1, lambda m, x, lo, hi: m.minimum(m.maximum(x, lo), hi),
                                                     lambda m, out, x, lo, hi: ((x > lo) * (x < hi) * 1.0,),
-      params=("min_val", "max_val"),
+      params=("min_val", "max_val"), defaults=(-1.0, 1.0),
+      params_valid=lambda lo, hi: lo < hi,
+      params_text="min_val must be below max_val, got {min_val} and {max_val}",
+      kinks=lambda x, lo, hi: min(abs(x - lo), abs(x - hi)),
+      param_samples=((-1.0, 1.0), (0.0, 6.0), (-2.5, 0.5)),
       text=('[{min_val} < {0} < {max_val}]',),
       doc="clamp(x, lo, hi); d/dx = 1 strictly inside (lo, hi), 0 at and beyond the corners "
           "(PyTorch's hardtanh_backward)"),
     P("hardsigmoid", 1, lambda m, x: m.minimum(m.maximum(x + 3.0, 0.0), 6.0) / 6.0,
                                                     lambda m, out, x: ((x > -3.0) * (x < 3.0) * _F32_SIXTH,),
-      text=('[-3 < {0} < 3]/6',),
+      text=('[-3 < {0} < 3]/6',), kinks=(-3.0, 3.0),
       doc="relu6(x + 3) / 6 (PyTorch's Hardsigmoid); d/dx = 1/6 strictly inside (-3, 3), else 0. "
           "PyTorch's backward multiplies by 1.0f/6.0f, a float32 sixth, also for float64: so do we"),
     P("prelu",  2, lambda m, x, a: m.where(x > 0, x, a * x),
                                                     lambda m, out, x, a: ((x > 0) * 1.0 + (x <= 0) * a,
                                                                           (x <= 0) * x),
       text=('[{0} > 0] + [{0} ≤ 0]·{1}', '[{0} ≤ 0]·{0}'),
+      sample=((-10, 10), (-1, 1)), kinks=(0.0,),
       doc="x if x > 0 else a*x, with a learnable (PReLU) or constant (leaky ReLU) slope a; "
           "d/dx = 1 or a (a at x = 0, as PyTorch), d/da = 0 or x"),
     P("elu",    1, lambda m, x, alpha: m.where(x > 0, x, alpha * m.expm1(m.minimum(x, 0.0))),
                                                     _d_elu,
-      params=("alpha",),
+      params=("alpha",), defaults=(1.0,), kinks=(0.0,),
+      param_samples=((1.5,), (1.0,), (0.5,), (2.0,)),
       text=('[{0} > 0] + [{0} ≤ 0]·{alpha}·exp {0}',),
       doc="x if x > 0 else alpha (e^x - 1) (PyTorch's ELU; expm1 for accuracy near 0)"),
     P("bce",    1, lambda m, p, y: -(y * m.clamped_log(p) + (1.0 - y) * m.clamped_log(1.0 - p)),
                                                     lambda m, out, p, y: ((p - y) / m.maximum(p * (1.0 - p),
                                                                                               _BCE_EPS),),
-      params=("target",),
-      domain=lambda p, y: (0 <= p) & (p <= 1),
+      params=("target",), methods=("binary_cross_entropy",),
+      sample=((0.001, 0.999),), param_samples=((0.3,), (0.0,), (1.0,), (0.25,)),
+      domain=lambda p, y: (p >= 0) & (p <= 1),
       domain_text="binary cross-entropy needs 0 <= p <= 1",
       text=('({0} - {target})/max({0}·(1 - {0}), ε)',),
       doc="-(y log p + (1-y) log(1-p)), each log clamped at -100, and d/dp = (p - y) / "
@@ -357,19 +525,20 @@ TABLE: tuple[Primitive, ...] = (
     P("maximum", 2, lambda m, a, b: m.maximum(a, b), lambda m, out, a, b: (1.0 - 0.5 * (a <= b) - 0.5 * (a < b),
                                                                             1.0 - 0.5 * (b <= a) - 0.5 * (b < a)),
       text=('1 - [{0} < {1}] - ½·[{0} = {1}]', '1 - [{1} < {0}] - ½·[{0} = {1}]'),
+      kinks=lambda a, b: abs(a - b),
       doc="max(a, b), NaN if either is NaN; at a tie each input gets half the gradient, and "
           "both get all of it when one is NaN (torch.maximum and its backward)"),
     # At a NaN both inputs get the whole gradient, as for maximum (PyTorch's minimum_backward).
     P("minimum", 2, lambda m, a, b: m.minimum(a, b), lambda m, out, a, b: (1.0 - 0.5 * (a >= b) - 0.5 * (a > b),
                                                                             1.0 - 0.5 * (b >= a) - 0.5 * (b > a)),
       text=('1 - [{0} > {1}] - ½·[{0} = {1}]', '1 - [{1} > {0}] - ½·[{0} = {1}]'),
+      kinks=lambda a, b: abs(a - b),
       doc="min(a, b), NaN if either is NaN; at a tie each input gets half the gradient, and "
           "both get all of it when one is NaN (torch.minimum and its backward)"),
 )
 # fmt: on
 del P
 
-PRIMITIVES: dict[str, Primitive] = {row.name: row for row in TABLE}
 
 # --------------------------------------------------------------------------- ops on nodes
 
@@ -410,7 +579,6 @@ class Op(str):
         return (Op, (self.prim, self.params))
 
 
-OPS: dict[str, Op] = {row.name: Op(row) for row in TABLE if not row.params}
 _PARAM_OPS: dict[tuple, Op] = {}
 
 
@@ -423,6 +591,138 @@ def op_with(name: str, *params: float) -> Op:
             _PARAM_OPS.clear()
         op = _PARAM_OPS[key] = Op(PRIMITIVES[name], tuple(params))
     return op
+
+
+# --------------------------------------------------------------------------- the table itself
+#
+# The rows above are the table as the library ships it. ``register`` adds a row at run time and
+# ``unregister`` takes it out again; the modules that generate something from the rows (the
+# methods of Scalar and Value, the test strategies, ...) subscribe to hear of both, so a row
+# added late is, from then on, indistinguishable from one written above.
+
+Listener = Callable[[Primitive, bool], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    """Call ``listener(row, added)`` after each ``register`` (added) and ``unregister`` (removed).
+
+    A listener that raises on ``register`` makes the registration fail: the row
+    is taken out again and every listener told so.
+    """
+    _listeners.append(listener)
+
+
+class Table(Sequence[Primitive]):
+    """The rows of the table, in order: a live sequence, changed only by ``add`` and ``remove``."""
+
+    def __init__(self) -> None:
+        self._rows: list[Primitive] = []
+
+    @overload
+    def __getitem__(self, i: int) -> Primitive: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Primitive, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Primitive | tuple[Primitive, ...]:
+        return tuple(self._rows[i]) if isinstance(i, slice) else self._rows[i]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"Table({', '.join(row.name for row in self._rows)})"
+
+    def add(self, row: Primitive) -> Primitive:
+        """``register(row)``."""
+        return register(row)
+
+    def remove(self, name: str) -> Primitive:
+        """``unregister(name)``."""
+        return unregister(name)
+
+
+TABLE = Table()
+PRIMITIVES: dict[str, Primitive] = {}
+OPS: dict[str, Op] = {}
+
+
+def register(row: Primitive) -> Primitive:
+    """Add ``row`` to the table: the one step that makes a new primitive.
+
+    From then on it is in ``TABLE`` and ``PRIMITIVES``, ``Scalar`` / ``Value`` /
+    ``Dual`` have its methods, the test strategies draw it, the command line
+    may call it, and every mode of differentiation runs it. Raises
+    ``ValueError`` if the name is taken or a method name is used by another
+    row, ``TypeError`` if the row is malformed.
+    """
+    if not isinstance(row, Primitive):
+        raise TypeError(f"register: expected a Primitive, got {type(row).__name__}")
+    if row.name in PRIMITIVES:
+        raise ValueError(f"register: the table has a row named {row.name!r} already")
+    if row.method_names and row.arity not in (1, 2):
+        raise TypeError(f"register: {row.name!r} has {row.arity} inputs; methods are made "
+                        "for 1 or 2 (give methods=() and use autograd.apply)")
+    if row.params and not row.param_samples:
+        raise TypeError(f"register: {row.name!r} has params {row.params}; give param_samples too")
+    if len(row.defaults) > len(row.params):
+        raise TypeError(f"register: {row.name!r} has more defaults than params")
+    if row.sample and len(row.sample) != row.arity:
+        raise TypeError(f"register: {row.name!r} needs one sample interval per input")
+    taken = {m: r.name for r in TABLE for m in r.method_names}
+    clash = [m for m in row.method_names if m in taken]
+    if clash:
+        raise ValueError(f"register: the method {clash[0]!r} belongs to the row "
+                         f"{taken[clash[0]]!r}")
+    TABLE._rows.append(row)
+    PRIMITIVES[row.name] = row
+    _provide(row)
+    if not row.params:
+        OPS[row.name] = Op(row)
+    told: list[Listener] = []
+    try:
+        for listener in _listeners:
+            listener(row, True)
+            told.append(listener)
+    except BaseException:
+        _forget(row)
+        for listener in told:
+            listener(row, False)
+        raise
+    return row
+
+
+def unregister(name: str) -> Primitive:
+    """Take the row ``name`` out of the table and everything generated from it; return the row.
+
+    Nodes already made by it keep their op and can still be differentiated.
+    """
+    row = PRIMITIVES.get(name)
+    if row is None:
+        raise ValueError(f"unregister: no row named {name!r}")
+    _forget(row)
+    for listener in _listeners:
+        listener(row, False)
+    return row
+
+
+def _forget(row: Primitive) -> None:
+    TABLE._rows.remove(row)
+    del PRIMITIVES[row.name]
+    OPS.pop(row.name, None)
+    for key in [k for k in _PARAM_OPS if k[0] == row.name]:
+        del _PARAM_OPS[key]
+    for backend, name in _RESOLVED:  # then provided again for the rows that stay
+        delattr(backend, name)
+    _RESOLVED.clear()
+    for other in TABLE:
+        _provide(other)
+
+
+for _row in _ROWS:
+    register(_row)
+del _row
 
 
 # --------------------------------------------------------------------------- custom ops
@@ -464,8 +764,9 @@ class CustomOp(Op):
         self.partials = self._probe
         return self
 
-    def __reduce__(self):
-        raise CustomOpError(f"the custom op {str(self)!r} holds a Python closure and cannot be pickled")
+    def __reduce__(self) -> tuple:
+        raise CustomOpError(str(self), (), "this custom op holds a Python closure (its _backward), "
+                            "so it cannot be pickled; declare a Primitive for it instead")
 
     def _probe(self, m: Any, out: Any, *xs: Any) -> tuple:
         """The local partials: call the closure with out.grad = 1 and the parents' grads at 0."""
@@ -504,7 +805,7 @@ class CustomOp(Op):
                 ds.append(d)
         finally:
             node.grad = saved_out
-            for p, g in zip(parents, saved):
+            for p, g in zip(parents, saved, strict=True):
                 p.grad = g
         return tuple(ds)
 

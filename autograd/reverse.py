@@ -22,10 +22,10 @@ from typing import Any
 
 from . import sweep
 from . import value as value_module
-from .errors import AnomalyError, DivisionByZero, DomainError, NumericOverflow, OpError
+from .errors import AnomalyError, DivisionByZero, DomainError, NumericOverflow, OpError, RuleError
 from .graph import topological_order
 from .primitives import FLOATS, Op
-from .sweep import RuleError, Watcher
+from .sweep import Watcher
 from .value import Value, _leaf
 
 
@@ -40,7 +40,8 @@ def _anomaly_watch(node: Value, ds: tuple, g: Any) -> None:
             )
 
 
-def _run(order: list[Value], seed: object, create_graph: bool, watch: Watcher | None = None) -> list:
+def _run(order: list[Value], seed: float | Value, create_graph: bool,
+         watch: Watcher | None = None) -> list:
     """Sweep with fresh accumulators; returns the grads that were in the nodes before.
 
     A float sweep holds the forward pass's rule: a seed that is not finite is
@@ -52,7 +53,7 @@ def _run(order: list[Value], seed: object, create_graph: bool, watch: Watcher | 
     """
     # stale data (VersionError), float gradients while tracing; and whether detect_anomaly() is on
     anomaly = value_module._before_backward(order, create_graph)
-    if not create_graph and not math.isfinite(seed):
+    if not create_graph and not math.isfinite(float(seed)):  # a float sweep has a float seed
         raise ValueError(f"backward: the gradient to start from must be finite, got {seed!r}")
     saved = [n.grad for n in order]
     for n in order:
@@ -63,9 +64,9 @@ def _run(order: list[Value], seed: object, create_graph: bool, watch: Watcher | 
     try:
         sweep.reverse(order, create_graph, watch)
         if not create_graph:
-            _check_finite(order, seed)
+            _check_finite(order, float(seed))
     except BaseException as exc:
-        for n, old in zip(order, saved):
+        for n, old in zip(order, saved, strict=True):
             n.grad = old
         error = _explain(order, exc)
         if error is exc:
@@ -146,7 +147,7 @@ def run_fresh(order: list[Value], gradient: float, watch: Watcher | None = None)
 
     saved = _run(order, as_float(gradient, "backward"), create_graph=False, watch=watch)
     result = [n.grad for n in order]
-    for n, old in zip(order, saved):
+    for n, old in zip(order, saved, strict=True):
         n.grad = old
     return result
 
@@ -198,7 +199,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
 
     order = topological_order(root)
     saved = _run(order, as_float(gradient, "backward"), create_graph=False)
-    for n, old in zip(order, saved):
+    for n, old in zip(order, saved, strict=True):
         if old:
             n.grad += old
 
@@ -229,6 +230,6 @@ def grad(
     reached = set(order)
     zero = (lambda: _leaf(0.0)) if create_graph else (lambda: 0.0)
     result = [x.grad if x in reached else zero() for x in inputs]
-    for n, old in zip(order, saved):
+    for n, old in zip(order, saved, strict=True):
         n.grad = old
     return result

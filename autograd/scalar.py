@@ -6,6 +6,11 @@ differ only in what they keep: a ``Value`` records its parents for the reverse
 sweep, a ``Dual`` carries its tangent forward. Each subclass implements
 ``_unary(op)``, ``_binary(op, other)`` and ``_rbinary(op, other)``.
 
+The methods themselves (``exp``, ``__add__``, ``softplus``, ...) are made from
+the rows by one factory, ``row_methods``, and installed on ``Scalar`` and on
+every subclass that brings its own ``Factories`` (``Value``: node builders
+that skip a call); ``primitives.register`` installs a new row's at once.
+
 Comparisons (``<``, ``<=``, ``>``, ``>=``) compare ``data`` and return a
 ``bool``; ``==`` and ``hash`` stay by identity, so scalars can key dicts and
 sets (``a == b`` is ``a is b``; compare ``a.data == b.data`` for values).
@@ -13,19 +18,18 @@ sets (``a == b`` is ``a is b``; compare ``a.data == b.data`` for values).
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated here
+    from typing_extensions import Self
 
 from .errors import DomainError, NumericOverflow, OpError
-from .primitives import FLOATS, OPS, Op, op_with
-
-ADD, SUB, MUL, DIV, NEG, POW = OPS["+"], OPS["-"], OPS["*"], OPS["/"], OPS["neg"], OPS["pow"]
-EXP, LOG, LOG1P, EXPM1, SQRT = OPS["exp"], OPS["log"], OPS["log1p"], OPS["expm1"], OPS["sqrt"]
-SIN, COS, TANH, SIGMOID = OPS["sin"], OPS["cos"], OPS["tanh"], OPS["sigmoid"]
-RELU, ABS, ERF, MAXIMUM, MINIMUM = OPS["relu"], OPS["abs"], OPS["erf"], OPS["maximum"], OPS["minimum"]
-LOGSIGMOID, PRELU = OPS["logsigmoid"], OPS["prelu"]
+from .primitives import FLOATS, OPS, REFLECTED, TABLE, Op, Primitive, op_with, subscribe
 
 
 def describe(x: object) -> str:
@@ -75,10 +79,13 @@ def param(x: object, op: str, name: str) -> float:
     return c
 
 
-# The ops Python reaches through an operator (``x + arr``, ``arr ** x``): for a numpy array
-# they return NotImplemented, so that numpy maps the op over its elements. A named op
-# (``x.maximum(arr)``) has no reflected form: NotImplemented would reach the caller as a value.
-_OPERATOR_OPS = frozenset({"+", "-", "*", "/", "pow"})
+def _is_operator(op: object) -> bool:
+    """Whether Python reaches ``op`` through an operator (``x + arr``, ``arr ** x``): a row with
+    a reflected method. For a numpy array those return NotImplemented, so that numpy maps the op
+    over its elements; a named op (``x.maximum(arr)``) has no reflected form, so NotImplemented
+    would reach the caller as a value."""
+    prim = getattr(op, "prim", None)
+    return prim is not None and any(name in REFLECTED for name in prim.method_names)
 
 
 def operand(x: object, op: str, kind: type) -> Any:
@@ -95,7 +102,7 @@ def operand(x: object, op: str, kind: type) -> Any:
     if isinstance(x, numbers.Real):
         return _real(x, op)
     if hasattr(x, "__array_ufunc__"):
-        if op in _OPERATOR_OPS:
+        if _is_operator(op):
             return NotImplemented
         raise TypeError(
             f"{op}: unsupported operand {describe(x)}; {op} takes one scalar at a time, "
@@ -127,11 +134,58 @@ def evaluate(op: Op, xs: tuple) -> float:
     return out
 
 
+class Factories(NamedTuple):
+    """How a class builds the method for an op without parameters: one factory per kind.
+
+    Each takes an ``Op`` and returns the method: ``unary(op)`` gives ``f(self)``,
+    ``binary(op)`` gives ``f(self, other)`` for ``self (op) other``, ``reflected(op)``
+    gives ``f(self, other)`` for ``other (op) self``.
+    """
+
+    unary: Callable[[Op], Callable[..., Any]]
+    binary: Callable[[Op], Callable[..., Any]]
+    reflected: Callable[[Op], Callable[..., Any]]
+
+
 class Scalar:
-    """Arithmetic and elementwise functions, each dispatched to one row of the primitive table."""
+    """Arithmetic and elementwise functions, each dispatched to one row of the primitive table.
+
+    The methods of the rows (``exp``, ``__add__``, ``softplus``...) are not
+    written here: ``row_methods`` makes them from each row of
+    ``autograd.primitives.TABLE`` and installs them on this class, through the
+    three hooks ``_unary``, ``_binary`` and ``_rbinary`` that subclasses
+    implement (``Dual`` does), and on every subclass that brings its own
+    ``_factories`` (``Value``, whose methods build nodes without the extra
+    call). What is written here is what no single row says: ``+x``, ``x ** c``
+    against ``x ** y``, ``leaky_relu``, comparisons. A method written by hand
+    in a class body is never replaced by a generated one.
+    """
 
     __slots__ = ()
     data: float
+
+    if TYPE_CHECKING:
+        # The checker cannot see the methods installed at import: to it, any other name is a
+        # method, and the operators (which it never looks up through __getattr__) are these.
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
+        def __add__(self, other: Any) -> Self: ...
+        def __radd__(self, other: Any) -> Self: ...
+        def __sub__(self, other: Any) -> Self: ...
+        def __rsub__(self, other: Any) -> Self: ...
+        def __mul__(self, other: Any) -> Self: ...
+        def __rmul__(self, other: Any) -> Self: ...
+        def __truediv__(self, other: Any) -> Self: ...
+        def __rtruediv__(self, other: Any) -> Self: ...
+        def __rpow__(self, other: Any) -> Self: ...
+        def __neg__(self) -> Self: ...
+        def __abs__(self) -> Self: ...
+
+    # The methods of rows without params call the three hooks below; Value brings faster ones.
+    _factories: ClassVar[Factories] = Factories(
+        unary=lambda op: lambda self: self._unary(op),
+        binary=lambda op: lambda self, other: self._binary(op, other),
+        reflected=lambda op: lambda self, other: self._rbinary(op, other),
+    )
 
     # subclasses provide these three
     def _unary(self, op: Op) -> Any:
@@ -143,154 +197,46 @@ class Scalar:
     def _rbinary(self, op: Op, other: Any) -> Any:
         raise NotImplementedError
 
-    # arithmetic ------------------------------------------------------------------------------
-    def __add__(self, other):
-        return self._binary(ADD, other)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_factories" in cls.__dict__:
+            _SURFACES.append(cls)
+            for row in TABLE:
+                _install(cls, row)
 
-    def __radd__(self, other):
-        return self._rbinary(ADD, other)
-
-    def __sub__(self, other):
-        return self._binary(SUB, other)
-
-    def __rsub__(self, other):
-        return self._rbinary(SUB, other)
-
-    def __mul__(self, other):
-        return self._binary(MUL, other)
-
-    def __rmul__(self, other):
-        return self._rbinary(MUL, other)
-
-    def __truediv__(self, other):
-        return self._binary(DIV, other)
-
-    def __rtruediv__(self, other):
-        return self._rbinary(DIV, other)
-
-    def __neg__(self):
-        return self._unary(NEG)
-
-    def __pos__(self):
+    # what no single row says -----------------------------------------------------------------
+    def __pos__(self) -> Any:
         return self
 
-    def __pow__(self, other):
-        """``x ** c`` for a number c (constant exponent, drawn '**c'); ``x ** y`` for a scalar y (x > 0)."""
+    def __pow__(self, other: Any) -> Any:
+        """``x ** c`` for a number c (the row ``**``, drawn '**c'); ``x ** y`` for a scalar y.
+
+        The second is the row ``pow``, which needs x > 0.
+        """
         if isinstance(other, Scalar):
-            return self._binary(POW, other)
+            return self._binary(OPS["pow"], other)
         if hasattr(other, "__array_ufunc__"):
             return NotImplemented
         return self._unary(op_with("**", param(other, "**", "the exponent")))
 
-    def __rpow__(self, other):
-        return self._rbinary(POW, other)
+    def leaky_relu(self, negative_slope: float = 0.01) -> Any:
+        """self if self > 0 else negative_slope * self (``torch.nn.functional.leaky_relu``).
 
-    def __abs__(self):
-        return self._unary(ABS)
-
-    # functions -------------------------------------------------------------------------------
-    def exp(self):
-        """e ** self."""
-        return self._unary(EXP)
-
-    def log(self):
-        """Natural logarithm; needs self > 0."""
-        return self._unary(LOG)
-
-    def log1p(self):
-        """log(1 + self), accurate near 0; needs self > -1."""
-        return self._unary(LOG1P)
-
-    def expm1(self):
-        """e ** self - 1, accurate near 0."""
-        return self._unary(EXPM1)
-
-    def sqrt(self):
-        """Square root; needs self >= 0."""
-        return self._unary(SQRT)
-
-    def sin(self):
-        return self._unary(SIN)
-
-    def cos(self):
-        return self._unary(COS)
-
-    def tanh(self):
-        return self._unary(TANH)
-
-    def sigmoid(self):
-        """The logistic function 1 / (1 + e ** -self), stable for large |self|."""
-        return self._unary(SIGMOID)
-
-    def relu(self):
-        """max(self, 0), with relu'(0) = 0 as in PyTorch."""
-        return self._unary(RELU)
-
-    def abs(self):
-        """|self|, with abs'(0) = 0 as in PyTorch."""
-        return self._unary(ABS)
-
-    def erf(self):
-        """The error function."""
-        return self._unary(ERF)
-
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0):
-        """log(1 + e ** (beta x)) / beta, linear above threshold: ``torch.nn.functional.softplus``."""
-        beta = param(beta, "softplus", "beta")
-        if beta == 0:
-            raise ValueError("softplus: beta must be non-zero")
-        return self._unary(op_with("softplus", beta, param(threshold, "softplus", "threshold")))
-
-    def logsigmoid(self):
-        """log(sigmoid(self)), stable for large |self| (``torch.nn.functional.logsigmoid``)."""
-        return self._unary(LOGSIGMOID)
-
-    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0):
-        """clamp(self, min_val, max_val), gradient 1 strictly inside (``torch.nn.functional.hardtanh``)."""
-        lo, hi = param(min_val, "hardtanh", "min_val"), param(max_val, "hardtanh", "max_val")
-        if not lo < hi:
-            raise ValueError(f"hardtanh: min_val must be below max_val, got {lo} and {hi}")
-        return self._unary(op_with("hardtanh", lo, hi))
-
-    def hardsigmoid(self):
-        """relu6(self + 3) / 6, PyTorch's ``Hardsigmoid`` (slope 1/6 on (-3, 3))."""
-        return self._unary(OPS["hardsigmoid"])
-
-    def prelu(self, slope):
-        """self if self > 0 else slope * self; ``slope`` may be a learnable scalar (PReLU)."""
-        return self._binary(PRELU, slope)
-
-    def leaky_relu(self, negative_slope: float = 0.01):
-        """self if self > 0 else negative_slope * self (``torch.nn.functional.leaky_relu``)."""
-        return self._binary(PRELU, param(negative_slope, "leaky_relu", "negative_slope"))
-
-    def elu(self, alpha: float = 1.0):
-        """self if self > 0 else alpha * (e ** self - 1) (``torch.nn.functional.elu``)."""
-        return self._unary(op_with("elu", param(alpha, "elu", "alpha")))
-
-    def binary_cross_entropy(self, target: float):
-        """-(t log p + (1 - t) log(1 - p)) for p = self in [0, 1], logs clamped at -100 (PyTorch)."""
-        return self._unary(op_with("bce", param(target, "binary_cross_entropy", "target")))
-
-    def maximum(self, other):
-        """max(self, other), NaN if either is; a tie shares the gradient (``torch.maximum``)."""
-        return self._binary(MAXIMUM, other)
-
-    def minimum(self, other):
-        """min(self, other), NaN if either is; a tie shares the gradient (``torch.minimum``)."""
-        return self._binary(MINIMUM, other)
+        The row ``prelu`` with a constant slope.
+        """
+        return self._binary(OPS["prelu"], param(negative_slope, "leaky_relu", "negative_slope"))
 
     # comparisons compare data; equality stays identity ---------------------------------------
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> bool:
         return self.data < _data(other, "<")
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> bool:
         return self.data <= _data(other, "<=")
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> bool:
         return self.data > _data(other, ">")
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> bool:
         return self.data >= _data(other, ">=")
 
     __eq__ = object.__eq__
@@ -301,6 +247,108 @@ class Scalar:
         return self.data
 
 
+
+# --------------------------------------------------------------------------- methods from rows
+#
+# The one factory: ``row_methods(row, factories)`` is every method a row gives a class. Rows
+# without parameters get the class's own factory-made method for the row's one ``Op`` (for
+# Value, the fast node builder); rows with parameters get a method that checks them, finds the
+# ``Op`` for their values (``op_with``) and calls the class's hook.
+
+_SURFACES: list[type[Scalar]] = [Scalar]
+
+
+def row_methods(row: Primitive, factories: Factories) -> dict[str, Callable[..., Any]]:
+    """The methods ``row`` provides, by name, built with ``factories`` (see ``Factories``)."""
+    methods = {}
+    for name in row.method_names:
+        reflected = name in REFLECTED
+        if row.params:
+            fn = _param_method(row, name, reflected)
+        elif row.arity == 1:
+            fn = factories.unary(OPS[row.name])
+        else:
+            fn = (factories.reflected if reflected else factories.binary)(OPS[row.name])
+        fn.__name__ = fn.__qualname__ = name
+        where = "other (op) self, a number on the left: " if reflected else ""
+        fn.__doc__ = f"{where}{row.doc or row.name} (the row {row.name!r} of autograd.primitives)."
+        fn.__row__ = row.name  # type: ignore[attr-defined]  # marks the method as generated
+        methods[name] = fn
+    return methods
+
+
+def _param_method(row: Primitive, name: str, reflected: bool) -> Callable[..., Any]:
+    """A method taking the row's other input (if any), then its params (with their defaults)."""
+    if reflected:
+        raise TypeError(f"{row.name!r}: a row with params cannot be a reflected operator ({name})")
+    inputs = row.arity - 1
+    count = len(row.params)
+    first_default = count - len(row.defaults)
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
+    parameters += [inspect.Parameter("other", inspect.Parameter.POSITIONAL_OR_KEYWORD)] * inputs
+    parameters += [
+        inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=row.defaults[i - first_default] if i >= first_default
+                          else inspect.Parameter.empty)
+        for i, p in enumerate(row.params)
+    ]
+    signature = inspect.Signature(parameters)
+
+    def method(self: Scalar, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != inputs + count:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args[1:]
+        values = tuple(param(c, name, p) for c, p in zip(args[inputs:], row.params, strict=True))
+        if row.params_valid is not None and not row.params_valid(*values):
+            named = dict(zip(row.params, values, strict=True))
+            raise ValueError(f"{name}: {row.params_text.format(**named)}")
+        op = op_with(row.name, *values)
+        return self._unary(op) if inputs == 0 else self._binary(op, args[0])
+
+    method.__signature__ = signature  # type: ignore[attr-defined]  # what help() shows
+    return method
+
+
+def _handwritten(cls: type, name: str) -> bool:
+    """Whether ``name`` is written by hand in a class body from ``cls`` up to ``Scalar``."""
+    for klass in cls.__mro__:
+        fn = klass.__dict__.get(name)
+        if fn is not None and not hasattr(fn, "__row__"):
+            return True
+        if klass is Scalar:
+            break
+    return False
+
+
+def _install(cls: type, row: Primitive) -> None:
+    factories: Factories = cls.__dict__["_factories"]
+    for name, fn in row_methods(row, factories).items():
+        if not _handwritten(cls, name):
+            setattr(cls, name, fn)
+
+
+def _uninstall(cls: type, row: Primitive) -> None:
+    for name in row.method_names:
+        if getattr(cls.__dict__.get(name), "__row__", None) == row.name:
+            delattr(cls, name)
+
+
+def _on_table_change(row: Primitive, added: bool) -> None:
+    """Keep every class's methods in step with the table (``primitives.register``)."""
+    for cls in _SURFACES:
+        if added:
+            _install(cls, row)
+        else:
+            _uninstall(cls, row)
+
+
+for _row in TABLE:
+    _install(Scalar, _row)
+del _row
+subscribe(_on_table_change)
+
+
 def _data(other: object, op: str) -> float:
     """What a comparison compares: a scalar's data, an int as it is (exact past 1e308), a float."""
     if isinstance(other, Scalar):
@@ -308,4 +356,5 @@ def _data(other: object, op: str) -> float:
     return other if type(other) is int else as_float(other, op)
 
 
-__all__ = ["OpError", "Scalar", "as_float", "describe", "evaluate", "param"]
+__all__ = ["Factories", "OpError", "Scalar", "as_float", "describe", "evaluate", "param",
+           "row_methods"]

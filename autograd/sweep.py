@@ -29,11 +29,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from .errors import RuleError
 from .graph import topological_order
-from .primitives import FLOATS, VALUES
+from .primitives import FLOATS, VALUES, Op
 from .value import Value
 
 Watcher = Callable[[Value, tuple, Any], None]
+
+__all__ = ["Edge", "RuleError", "Watcher", "check_arity", "forward", "forward_edges", "reverse",
+           "reverse_edges", "watch_backward", "watch_forward"]
 
 
 class Edge(NamedTuple):
@@ -56,10 +60,6 @@ class Edge(NamedTuple):
     after: float
 
 
-class RuleError(TypeError):
-    """A node whose op has no rule in the table, or whose rule returns the wrong number of partials."""
-
-
 def reverse(order: list[Value], create_graph: bool = False, watch: Watcher | None = None) -> None:
     """Propagate ``grad`` from the last node of ``order`` (a topological order) to all the others.
 
@@ -75,7 +75,9 @@ def reverse(order: list[Value], create_graph: bool = False, watch: Watcher | Non
         if not parents:
             continue
         g = node.grad
-        partials = node._op.partials
+        # A node with parents has an Op; a bare label (Value(x, (a,), 'mystery')) raises
+        # AttributeError here, which autograd.reverse reports as a RuleError naming the op.
+        partials = node._op.partials  # type: ignore[attr-defined]
         n = len(parents)
         if create_graph:
             ds = partials(m, node, *parents)
@@ -99,7 +101,7 @@ def reverse(order: list[Value], create_graph: bool = False, watch: Watcher | Non
         check_arity(node, ds)
         if watch is not None:
             watch(node, ds, g)
-        for p, d in zip(parents, ds):
+        for p, d in zip(parents, ds, strict=True):
             p.grad = p.grad + d * g
 
 
@@ -129,16 +131,20 @@ def forward(
             if t is not None:
                 tangents[i] = t
             continue
+        op = node._op
+        if not isinstance(op, Op):
+            raise RuleError(f"no derivative rule for op {op!r}: it is not in the primitive table "
+                            "(autograd.primitives.TABLE); build the node from Value operations")
         if create_graph:
-            ds = node._op.partials(m, node, *parents)
+            ds = op.partials(m, node, *parents)
         else:
-            ds = node._op.partials(m, node._data, *[p._data for p in parents])
+            ds = op.partials(m, node._data, *[p._data for p in parents])
         check_arity(node, ds)
         factors = tuple(tangents[index[p]] for p in parents)
         if watch is not None:
             watch(node, ds, factors)
         t = 0.0
-        for d, tp in zip(ds, factors):
+        for d, tp in zip(ds, factors, strict=True):
             t += d * tp
         tangents[i] = t
     return tangents
@@ -157,7 +163,7 @@ def reverse_edges(node: Value, ds: tuple, g: float) -> list[Edge]:
     """The reverse-mode edges of one watched node, with each parent's grad before and after."""
     running: dict[int, float] = {}
     out = []
-    for arg, (p, d) in enumerate(zip(node._prev, ds)):
+    for arg, (p, d) in enumerate(zip(node._prev, ds, strict=True)):
         before = running.get(id(p), p.grad)
         contribution = d * g
         after = before + contribution  # the sweep's `p.grad += d * g`, in the same order
@@ -170,7 +176,7 @@ def forward_edges(node: Value, ds: tuple, factors: tuple) -> list[Edge]:
     """The forward-mode edges of one watched node, with its running tangent sum."""
     out = []
     t = 0.0
-    for arg, (p, d, tp) in enumerate(zip(node._prev, ds, factors)):
+    for arg, (p, d, tp) in enumerate(zip(node._prev, ds, factors, strict=True)):
         contribution = d * tp
         before, t = t, t + contribution  # forward()'s `t += d * tp`, in the same order
         out.append(Edge(node, p, arg, d, tp, contribution, before, t))

@@ -12,10 +12,16 @@ primitives::
 
 - ``floats_in(low, high, avoid=..., margin=...)``: floats in a closed
   interval, kept ``margin`` away from the points in ``avoid`` (kinks, poles).
+- ``arguments(row)``: inputs and params for one row of the primitive table,
+  drawn where the row says (its ``sample`` intervals and ``param_samples``),
+  away from its ``kinks``; ``call(row, *inputs, *params)`` applies the row.
 - ``expressions(...)``: random expression graphs (depth up to ``max_depth``)
   over chosen primitives, with fan-out and reuse (``x * x``, ``a + a``);
-  domain-restricted ops get inputs mapped into their domain (log of
-  ``x*x + 1``), so any real inputs are valid.
+  ops with a ``sample`` interval get inputs mapped into it (log of
+  ``c + r tanh(x)``), so any real inputs are valid.
+
+Everything about a primitive is read from its row (``autograd.primitives``),
+so a row added with ``register`` is drawn and composed like the others.
 - ``assert_gradients(f, inputs)``: reverse mode, forward mode over the
   recorded graph, dual numbers and central differences must all agree;
   otherwise a plain ``AssertionError`` with a table.
@@ -34,9 +40,11 @@ from hypothesis import strategies as st
 
 from .gradcheck import GradcheckError, gradcheck
 from .modes import no_grad
+from .primitives import PRIMITIVES, REFLECTED, TABLE, Primitive, subscribe
 from .value import Value
 
-__all__ = ["OPS", "Expression", "GradcheckError", "assert_gradients", "expressions", "floats_in"]
+__all__ = ["OPS", "Expression", "GradcheckError", "arguments", "assert_gradients", "call",
+           "expressions", "floats_in"]
 
 
 def floats_in(
@@ -70,40 +78,93 @@ def assert_gradients(
     gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, dual=dual)
 
 
-# --------------------------------------------------------------------------- random expressions
+# --------------------------------------------------------------------------- the rows' inputs
 
-#: How each op is applied in a random expression, with its inputs mapped into its domain.
-#: ``kink`` gives the distance of the inputs to the op's non-differentiable points.
-OPS: dict[str, tuple[int, Callable[..., Any], Callable[..., float] | None]] = {
-    "+": (2, lambda a, b: a + b, None),
-    "-": (2, lambda a, b: a - b, None),
-    "*": (2, lambda a, b: a * b, None),
-    "/": (2, lambda a, b: a / (b * b + 1.0), None),
-    "neg": (1, lambda a: -a, None),
-    "**": (1, lambda a: a**2, None),
-    "pow": (2, lambda a, b: (a * a + 0.5) ** b.tanh(), None),
-    "exp": (1, lambda a: a.tanh().exp(), None),
-    "log": (1, lambda a: (a * a + 1.0).log(), None),
-    "log1p": (1, lambda a: (a * a).log1p(), None),
-    "expm1": (1, lambda a: a.tanh().expm1(), None),
-    "sqrt": (1, lambda a: (a * a + 1.0).sqrt(), None),
-    "sin": (1, lambda a: a.sin(), None),
-    "cos": (1, lambda a: a.cos(), None),
-    "tanh": (1, lambda a: a.tanh(), None),
-    "sigmoid": (1, lambda a: a.sigmoid(), None),
-    "erf": (1, lambda a: a.erf(), None),
-    "softplus": (1, lambda a: a.softplus(), None),
-    "relu": (1, lambda a: a.relu(), lambda a: abs(a)),
-    "abs": (1, lambda a: abs(a), lambda a: abs(a)),
-    "logsigmoid": (1, lambda a: a.logsigmoid(), None),
-    "hardtanh": (1, lambda a: a.hardtanh(-1.0, 1.0), lambda a: min(abs(a + 1), abs(a - 1))),
-    "hardsigmoid": (1, lambda a: (a * 4.0).hardsigmoid(), lambda a: min(abs(4 * a + 3), abs(4 * a - 3))),
-    "prelu": (2, lambda a, b: a.prelu(b), lambda a, b: abs(a)),
-    "elu": (1, lambda a: a.elu(1.5), lambda a: abs(a)),
-    "bce": (1, lambda a: a.sigmoid().binary_cross_entropy(0.3), None),
-    "maximum": (2, lambda a, b: a.maximum(b), lambda a, b: abs(a - b)),
-    "minimum": (2, lambda a, b: a.minimum(b), lambda a, b: abs(a - b)),
-}
+
+def call(row: Primitive, *args: Any) -> Any:
+    """Apply ``row`` to its inputs and then its params, through its first method.
+
+    ``call(PRIMITIVES["+"], a, b)`` is ``a.__add__(b)``; a row whose first
+    method is a reflected operator (``pow``: ``__rpow__``) is called through
+    the operator itself (``a.__pow__(b)``, which is ``a ** b``). Works on
+    whatever has the methods: ``Value``, ``Dual``, ``autograd.reference.Value``.
+    """
+    if not row.method_names:
+        raise ValueError(f"call: the row {row.name!r} has no methods; use autograd.apply")
+    name = row.method_names[0]
+    inputs, params = args[: row.arity], args[row.arity :]
+    if name in REFLECTED:
+        name = "__" + name[3:]  # __rpow__ -> __pow__
+    return getattr(inputs[0], name)(*inputs[1:], *params)
+
+
+def arguments(row: Primitive | str) -> st.SearchStrategy[tuple[list[float], tuple[float, ...]]]:
+    """``(inputs, params)`` for ``row``: params from its ``param_samples``, inputs from its
+    ``sample`` intervals, kept its ``margin`` away from its ``kinks``."""
+    prim = PRIMITIVES[row] if isinstance(row, str) else row
+    params = st.sampled_from(prim.param_samples) if prim.params else st.just(())
+    inputs = st.tuples(*(floats_in(*prim.interval(i)) for i in range(prim.arity))).map(list)
+    drawn = st.tuples(inputs, params)
+    if callable(prim.kinks) or prim.kinks:
+        drawn = drawn.filter(lambda ip: prim.kink_distance(*ip[0], *ip[1]) > prim.margin)
+    return drawn
+
+
+# --------------------------------------------------------------------------- random expressions
+#
+# Each row is applied with its inputs mapped into where it may be drawn (``sample``), so any
+# real inputs are valid: input a becomes c + r tanh(a), which covers the interval cut to
+# [-BOUND, BOUND] (exp stays below e^2 however deep the expression). Rows that may take any
+# input (no ``sample``) get their inputs as they are, and the first of ``param_samples``.
+
+BOUND = 2.0
+
+Apply = Callable[..., Any]
+Kink = Callable[..., float]
+
+#: How each op is applied in a random expression, with its inputs mapped into its domain:
+#: ``(arity, apply, kink)``; ``kink`` gives the distance of the inputs to the op's kinks.
+#: Made from the rows of ``autograd.primitives.TABLE`` (and kept in step with ``register``).
+OPS: dict[str, tuple[int, Apply, Kink | None]] = {}
+
+
+def _into(lo: float, hi: float) -> tuple[float, float]:
+    """(c, r): a -> c + r tanh(a) covers (lo, hi) cut to [-BOUND, BOUND]."""
+    lo, hi = max(lo, -BOUND), min(hi, BOUND)
+    return (lo + hi) / 2, (hi - lo) / 2
+
+
+def _expression_op(row: Primitive) -> tuple[int, Apply, Kink | None]:
+    params = row.param_samples[0] if row.params else ()
+    maps = [_into(*row.interval(i)) for i in range(row.arity)] if row.sample else None
+
+    def apply(*xs: Any) -> Any:
+        if maps is not None:
+            xs = tuple(c + r * x.tanh() for (c, r), x in zip(maps, xs, strict=True))
+        return call(row, *xs, *params)
+
+    if not callable(row.kinks) and not row.kinks:
+        return row.arity, apply, None
+
+    def kink(*xs: float) -> float:
+        if maps is not None:
+            xs = tuple(c + r * math.tanh(x) for (c, r), x in zip(maps, xs, strict=True))
+        return row.kink_distance(*xs, *params)
+
+    return row.arity, apply, kink
+
+
+def _on_table_change(row: Primitive, added: bool) -> None:
+    if added and row.method_names:
+        OPS[row.name] = _expression_op(row)
+    else:
+        OPS.pop(row.name, None)
+
+
+for _row in TABLE:
+    _on_table_change(_row, True)
+del _row
+subscribe(_on_table_change)
 
 
 @dataclass(frozen=True)

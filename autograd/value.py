@@ -32,42 +32,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import AnomalyError, DivisionByZero
+from .errors import AnomalyError, DivisionByZero, RuleError
 from .primitives import FLOATS, OPS, PRIMITIVES, CustomOp, Op, Primitive, op_with
-from .scalar import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    ERF,
-    EXP,
-    EXPM1,
-    LOG,
-    LOG1P,
-    LOGSIGMOID,
-    MAXIMUM,
-    MINIMUM,
-    MUL,
-    NEG,
-    PRELU,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
-    SUB,
-    TANH,
-    Scalar,
-    as_float,
-    describe,
-    evaluate,
-    operand,
-    param,
-)
+from .scalar import Factories, Scalar, as_float, describe, evaluate, operand, param
 
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; annotations are never evaluated here
-    from typing import Self
+    from typing_extensions import Self
 
 _new = object.__new__
 
@@ -309,7 +282,8 @@ def _apply_params(prim: Primitive, params: Any) -> tuple:
     if len(params) != len(prim.params):
         raise TypeError(f"apply: {prim.name!r} takes {len(prim.params)} parameter(s) "
                         f"{prim.params}, got {len(params)}")
-    return tuple(param(c, f"apply({prim.name!r})", name) for c, name in zip(params, prim.params))
+    where = f"apply({prim.name!r})"
+    return tuple(param(c, where, name) for c, name in zip(params, prim.params, strict=True))
 
 
 # C0 and C1 control characters (ESC, NUL, newline...) and lone surrogates (which UTF-8 cannot
@@ -342,6 +316,14 @@ class Value(Scalar):
     """A scalar node: ``data``, ``grad``, ``label``, the op that made it and its parents."""
 
     __slots__ = ("_data", "_op", "_prev", "_site", "_tangent", "_version", "grad", "label")
+    _data: float
+    _op: Op | str  # an Op (a str carrying its row) for a node made by an op; "" for a leaf
+    _prev: tuple[Value, ...]
+    _site: str | None
+    _tangent: Any  # a float, or a Value when forward mode ran with create_graph
+    _version: int
+    grad: Any  # a float, or a Value after backward(create_graph=True)
+    label: str
 
     def __init__(
         self,
@@ -369,7 +351,12 @@ class Value(Scalar):
         if not _fast:
             _init_slow(self, data)
 
-    # the three hooks of Scalar, for ops without a fast method below (x ** c, softplus)
+    # The methods of the table's rows (exp, __add__, ...) are made from the rows by
+    # ``scalar.row_methods`` with these factories, and installed when the class is made: each
+    # calls the row's forward function directly and fills the new node in place.
+    _factories = Factories(unary=_unary_method, binary=_binary_method, reflected=_rbinary_method)
+
+    # the three hooks of Scalar, for ops with parameters (x ** c, softplus) and for apply
     def _unary(self, op: Op) -> Value:
         return _method(op, _unary_method)(self)
 
@@ -444,7 +431,7 @@ class Value(Scalar):
 
         order = topological_order(self)
         saved = _run(order, _leaf(as_float(gradient, "backward")), create_graph=True)
-        for n, old in zip(order, saved):
+        for n, old in zip(order, saved, strict=True):
             if old:
                 n.grad = n.grad + old
 
@@ -473,8 +460,6 @@ class Value(Scalar):
             if not parents:
                 return
             if not isinstance(op, Op):
-                from .sweep import RuleError
-
                 raise RuleError(f"_backward: no derivative rule for op {str(op)!r}: it is not in the "
                                 "primitive table; assign a _backward closure to define one")
             from .sweep import check_arity
@@ -482,7 +467,7 @@ class Value(Scalar):
             ds = op.partials(FLOATS, self._data, *[p._data for p in parents])
             check_arity(self, ds)
             g = self.grad
-            for p, d in zip(parents, ds):
+            for p, d in zip(parents, ds, strict=True):
                 p.grad += d * g
 
         return step
@@ -521,7 +506,7 @@ class Value(Scalar):
         return format(self.data, spec) if spec else str(self)
 
     # in-place updates, the torch idiom `with no_grad(): p -= lr * p.grad` ----------------------
-    def _inplace(self, op: str, other: Any, fn: Callable[[float, float], float]) -> Value | None:
+    def _inplace(self, op: str, other: Any, fn: Callable[[float, float], float]) -> Self | None:
         """The updated leaf under ``no_grad()``; None for a non-leaf outside it (a new node).
 
         A leaf outside ``no_grad()`` is PyTorch's error: rebinding it would
@@ -539,7 +524,7 @@ class Value(Scalar):
         if isinstance(other, Value):
             y = other.data
         elif isinstance(other, numbers.Real):
-            y = other
+            y = as_float(other, op)
         else:
             raise TypeError(f"{op}: expected a number or a Value, got {describe(other)}")
         self.data = fn(self.data, y)
@@ -577,41 +562,6 @@ class Value(Scalar):
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self._data}, grad={self.grad}{label})"
-
-    # Fast methods for the table's ops, made by the factories above; they override Scalar's
-    # generic ones (same docstrings) and skip one call per op on the hot path.
-    __add__ = _binary_method(ADD)
-    __radd__ = _rbinary_method(ADD)
-    __sub__ = _binary_method(SUB)
-    __rsub__ = _rbinary_method(SUB)
-    __mul__ = _binary_method(MUL)
-    __rmul__ = _rbinary_method(MUL)
-    __truediv__ = _binary_method(DIV)
-    __rtruediv__ = _rbinary_method(DIV)
-    __neg__ = _unary_method(NEG)
-    __abs__ = _unary_method(ABS)
-    exp = _unary_method(EXP)
-    log = _unary_method(LOG)
-    log1p = _unary_method(LOG1P)
-    expm1 = _unary_method(EXPM1)
-    sqrt = _unary_method(SQRT)
-    sin = _unary_method(SIN)
-    cos = _unary_method(COS)
-    tanh = _unary_method(TANH)
-    sigmoid = _unary_method(SIGMOID)
-    relu = _unary_method(RELU)
-    abs = _unary_method(ABS)
-    erf = _unary_method(ERF)
-    maximum = _binary_method(MAXIMUM)
-    minimum = _binary_method(MINIMUM)
-    logsigmoid = _unary_method(LOGSIGMOID)
-    prelu = _binary_method(PRELU)
-
-
-for _name, _fn in list(vars(Value).items()):
-    if callable(_fn) and _name in vars(Scalar) and _fn.__doc__ is None:
-        _fn.__doc__ = getattr(Scalar, _name).__doc__
-        _fn.__name__ = _fn.__qualname__ = _name
 
 
 def _add(a: float, b: float) -> float:
@@ -742,19 +692,31 @@ def _before_backward(order: list[Value], create_graph: bool) -> bool:
     return anomaly
 
 
-_PACKAGE_DIRS = tuple(
-    os.path.dirname(os.path.abspath(p)) + os.sep
-    for p in (__file__, os.path.join(os.path.dirname(__file__), "..", "nn", "x"),
-              os.path.join(os.path.dirname(__file__), "..", "viz", "x"))
-)
+# Directories whose frames belong to the library, not to the user (see ``_user_site``): the
+# engine's own; packages built on it (nn, viz) add theirs with ``register_package``.
+_internal_dirs: tuple[str, ...] = (os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+
+
+def register_package(path: str) -> None:
+    """Count the package at ``path`` (its directory, or any file in it) as part of the library.
+
+    Messages that point at the user's code (the creation site that
+    ``detect_anomaly()`` records) skip frames in these directories. A package
+    built on the engine calls it at import: ``register_package(__file__)``.
+    """
+    global _internal_dirs
+    path = os.path.abspath(path)
+    directory = (path if os.path.isdir(path) else os.path.dirname(path)) + os.sep
+    if directory not in _internal_dirs:
+        _internal_dirs = (*_internal_dirs, directory)
 
 
 def _user_site() -> str | None:
     """'file:line in function' of the innermost frame outside this library's packages."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIRS):
+        if not filename.startswith(_internal_dirs):
             return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
         frame = frame.f_back
     return None

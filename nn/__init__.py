@@ -14,6 +14,8 @@ Everything matches its PyTorch namesake on the same numbers (float64) where
 PyTorch has one; the docstrings say where we differ and why.
 """
 
+from autograd.value import register_package as _register_package
+
 from . import data, functional, init, optim, utils
 from .activations import (
     ACTIVATIONS,
@@ -21,7 +23,6 @@ from .activations import (
     GELU,
     HardLogistic,
     Hardsigmoid,
-    HardTanh,
     Hardtanh,
     LeakyReLU,
     LogSigmoid,
@@ -56,6 +57,8 @@ from .serialization import ModelFileError, load, save
 from .summary import summary
 from .training import NonFiniteLossError, accuracy, fit
 
+_register_package(__file__)  # messages about the user's code skip this package's frames
+
 __all__ = [
     "ACTIVATIONS",
     "ELU",
@@ -69,7 +72,6 @@ __all__ = [
     "Dropout",
     "Flatten",
     "HardLogistic",
-    "HardTanh",
     "Hardsigmoid",
     "Hardtanh",
     "HuberLoss",

@@ -18,11 +18,15 @@ Imported inside IPython or Jupyter, ``viz`` makes a ``Value`` display as the
 drawing of its graph (``viz.display``).
 """
 
+from autograd.value import register_package as _register_package
+
 from .display import register as _register_display
 from .dot import GraphvizNotFoundError
 from .graph import draw_graph, render
 from .stepper import Stepper, step_backward, step_forward
 from .training_view import TrainingView, training_view
+
+_register_package(__file__)  # messages about the user's code skip this package's frames
 
 _register_display()  # in IPython, a Value displays as its graph (autograd knows nothing of viz)
 

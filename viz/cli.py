@@ -41,7 +41,7 @@ from collections.abc import Sequence
 
 from autograd import Value, forward_tangents, topological_order
 
-from .expression import ExpressionError, check_name, parse
+from .expression import ExpressionError, check_name, functions, parse
 
 PROG = "python -m viz"
 GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
@@ -49,6 +49,12 @@ FORMATS = (*GRAPH_FORMATS, "html")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _functions_text() -> str:
+    """The functions an expression may call, from the primitive table: ``exp log ... max(a, b)``."""
+    return " ".join(name if arity == 1 else f"{name}(a, b)"
+                    for name, (_, arity) in functions().items())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,8 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             'example: python -m viz "tanh(x*w + b)" x=0.5 w=-3 b=2 --backward -o graph.svg. '
             "Allowed: numbers, bound names, + - * / **, unary - +, and the functions "
-            "exp log log1p expm1 sqrt sin cos tanh sigmoid relu abs erf softplus logsigmoid, "
-            "max/maximum(a, b), min/minimum(a, b). Exit status: 0 written, 1 the numbers "
+            f"{_functions_text()}. Exit status: 0 written, 1 the numbers "
             "failed (overflow, domain) or the file could not be written, 2 usage error."
         ),
     )

@@ -14,10 +14,15 @@ ever handed to ``eval``, ``exec`` or compiled to code. Allowed are:
   (``x * x`` has parents ``(x, x)``);
 - the operators ``+ - * / **`` and unary ``-`` / ``+``;
 - calls, by plain name and with positional arguments only, to the engine's
-  functions: ``exp log log1p expm1 sqrt sin cos tanh sigmoid relu abs erf
-  softplus logsigmoid`` (one argument) and ``max``/``maximum``,
-  ``min``/``minimum`` (two arguments), each evaluated by the ``Value``
-  method of that name.
+  functions: every row of the primitive table (``autograd.primitives``) whose
+  method has a plain name and whose constant parameters all have defaults
+  (``exp log sqrt sin tanh sigmoid relu abs erf softplus ...``, one argument;
+  ``maximum``, ``minimum``, two), each evaluated by the ``Value`` method of
+  that name with the defaults, and ``max`` / ``min`` for ``maximum`` /
+  ``minimum``. The list is read from the table when an expression is parsed,
+  so a row added with ``autograd.primitives.register`` can be called at once;
+  ``functions()`` gives it, and so do ``UNARY_FUNCTIONS``, ``BINARY_FUNCTIONS``
+  and ``FUNCTIONS``.
 
 ``x ** c`` with a literal exponent ``c`` is the engine's constant power (a
 node drawn ``**c``); any other exponent is a ``Value`` (``x ** y``, which
@@ -51,21 +56,43 @@ import unicodedata
 from collections.abc import Callable, Mapping
 
 from autograd import Value
+from autograd.primitives import TABLE
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
 MAX_EXPONENT = 1000.0
 
-#: One-argument functions, each evaluated by the ``Value`` method of the same name.
-UNARY_FUNCTIONS: tuple[str, ...] = (
-    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
-    "erf", "softplus", "logsigmoid",
-)
-#: Two-argument functions and the ``Value`` method each one calls.
-BINARY_FUNCTIONS: dict[str, str] = {
-    "max": "maximum", "maximum": "maximum", "min": "minimum", "minimum": "minimum",
-}
-FUNCTIONS: tuple[str, ...] = UNARY_FUNCTIONS + tuple(BINARY_FUNCTIONS)
+#: Python's spelling of two of the engine's functions.
+ALIASES: dict[str, str] = {"max": "maximum", "min": "minimum"}
+
+
+def functions() -> dict[str, tuple[str, int]]:
+    """Every function an expression may call: name -> (the ``Value`` method, number of arguments).
+
+    Made from the table: each plain method name of a row whose constant
+    parameters all have defaults, in table order, then the ``ALIASES``.
+    """
+    table: dict[str, tuple[str, int]] = {}
+    for row in TABLE:
+        if len(row.defaults) == len(row.params):
+            for method in row.method_names:
+                if not method.startswith("_"):
+                    table[method] = (method, row.arity)
+    for alias, method in ALIASES.items():
+        if method in table:
+            table[alias] = table[method]
+    return table
+
+
+def __getattr__(name: str) -> object:
+    """``UNARY_FUNCTIONS``, ``BINARY_FUNCTIONS`` and ``FUNCTIONS``, read from the table now."""
+    if name == "UNARY_FUNCTIONS":
+        return tuple(f for f, (_, arity) in functions().items() if arity == 1)
+    if name == "BINARY_FUNCTIONS":
+        return {f: method for f, (method, arity) in functions().items() if arity == 2}
+    if name == "FUNCTIONS":
+        return tuple(functions())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _OPERATORS: dict[type, tuple[str, Callable[[Value, Value], Value]]] = {
     ast.Add: ("+", lambda a, b: a + b),
@@ -123,7 +150,7 @@ def check_name(name: object) -> str:
     """
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ExpressionError(f"parse: binding name {name!r} is not a valid identifier")
-    if _name_key(name) in FUNCTIONS:
+    if _name_key(name) in functions():
         raise ExpressionError(
             f"parse: binding name {name!r} is a function name; choose another name"
         )
@@ -198,6 +225,7 @@ class _Checker:
     def __init__(self, source: _Source, bound: Mapping[str, object]) -> None:
         self.src = source
         self.bound = bound
+        self.functions = functions()
 
     def check(self, tree: ast.Expression) -> None:
         # Iterative: the tree has at most MAX_LENGTH nodes but is not yet known to be shallow.
@@ -221,7 +249,7 @@ class _Checker:
         if isinstance(node, ast.Constant):
             self.check_constant(node)
         elif isinstance(node, ast.Name):
-            if node.id in FUNCTIONS:
+            if node.id in self.functions:
                 raise _fail(f"the function {node.id!r} used without a call", src.start(node),
                             f"; write {node.id}(...)")
             if node.id not in self.bound:
@@ -309,9 +337,10 @@ class _Checker:
             self.check_node(node.func)
             raise _fail("a call of a computed function", src.start(node.func))
         name = node.func.id  # the parser has already normalised it (NFKC)
-        if name not in FUNCTIONS:
+        known = self.functions
+        if name not in known:
             raise _fail(f"a call to {name!r}", src.start(node.func),
-                        f"; the functions are {', '.join(FUNCTIONS)}")
+                        f"; the functions are {', '.join(known)}")
         if node.keywords:
             kw = node.keywords[0]
             what = "a '**' argument" if kw.arg is None else f"the keyword argument '{kw.arg}='"
@@ -319,7 +348,7 @@ class _Checker:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise _fail("a starred argument", src.start(arg))
-        wanted = 2 if name in BINARY_FUNCTIONS else 1
+        wanted = known[name][1]
         if len(node.args) != wanted:
             raise ExpressionError(
                 f"parse: {name}() at column {src.start(node)} takes {wanted} "
@@ -346,11 +375,9 @@ def _evaluate(node: ast.AST, leaves: Mapping[str, Value]) -> Value:
         right = _evaluate(node.right, leaves)
         return _OPERATORS[type(node.op)][1](left, right)
     if isinstance(node, ast.Call):
-        name = node.func.id
+        method, _ = functions()[node.func.id]
         args = [_evaluate(a, leaves) for a in node.args]
-        if name in BINARY_FUNCTIONS:
-            return getattr(args[0], BINARY_FUNCTIONS[name])(args[1])
-        return getattr(args[0], name)()
+        return getattr(args[0], method)(*args[1:])
     raise AssertionError(f"unchecked node {type(node).__name__}")  # the checker refuses it
 
 
@@ -413,14 +440,13 @@ def parse(text: str, bindings: Mapping[str, float | Value]) -> Value:
 
 
 __all__ = [
-    "BINARY_FUNCTIONS",
-    "FUNCTIONS",
+    "ALIASES",
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_LENGTH",
-    "UNARY_FUNCTIONS",
     "ExpressionError",
     "check_name",
     "check_number",
+    "functions",
     "parse",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -231,3 +232,37 @@ def test_apply_runs_table_rows_and_rows_of_your_own():
         apply("nope", x)
     with pytest.raises(TypeError, match="takes 1 input"):
         apply(swish, x, x)
+
+
+def test_packages_built_on_the_engine_register_their_frames(tmp_path, monkeypatch):
+    """Under detect_anomaly a node records the user's line: frames of registered packages
+    (nn and viz register themselves at import) are skipped, the engine knows no paths of its own."""
+    import importlib.util
+
+    import nn
+    import viz
+    from autograd import detect_anomaly
+    from autograd import value as value_module
+
+    dirs = value_module._internal_dirs
+    assert os.path.dirname(nn.__file__) + os.sep in dirs
+    assert os.path.dirname(viz.__file__) + os.sep in dirs
+
+    library = tmp_path / "mylib"
+    library.mkdir()
+    (library / "helpers.py").write_text("def make(Value):\n    return Value(1.0)\n")
+    spec = importlib.util.spec_from_file_location("mylib_helpers", library / "helpers.py")
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+
+    with detect_anomaly():
+        inside = helpers.make(Value)
+    assert "helpers.py" in inside.site  # an unregistered package is user code
+
+    monkeypatch.setattr(value_module, "_internal_dirs", dirs)  # restored after the test
+    value_module.register_package(str(library / "helpers.py"))
+    value_module.register_package(str(library))  # a directory works too, and twice is once
+    assert value_module._internal_dirs.count(str(library) + os.sep) == 1
+    with detect_anomaly():
+        skipped = helpers.make(Value)
+    assert "test_value.py" in skipped.site
