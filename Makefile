@@ -9,11 +9,16 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 EXTRAS := test,notebook,export
 
-.PHONY: test demo lab docs test-thorough bench lint setup system-deps need clean
+.PHONY: test test-fast demo lab docs test-thorough bench lint typecheck setup system-deps need clean
 
-test: setup system-deps
-	$(PY) -m ruff check autograd nn viz tests benchmarks
+# the full gate (what CI runs): lint, type check, and every test, the slow end-to-end ones too
+test: setup system-deps lint typecheck
 	$(PY) -m pytest
+
+# everything but the slow end-to-end tests (notebooks, browser, the main job, JupyterLab,
+# micrograd's demo): about a minute on 2 cores, for the edit-test loop
+test-fast: setup lint
+	$(PY) -m pytest -m "not slow"
 
 # JupyterLab on the course's notebooks; LAB_ARGS passes options (--port=8890 --no-browser ...).
 # Jupyter refuses to run as root unless told: root is the usual user in a container.
@@ -29,7 +34,7 @@ test-thorough: setup system-deps
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest
 
 demo: setup
-	$(PY) -m viz.demo
+	$(PY) docs/demo.py
 
 bench: setup
 	$(PY) -m pip install -q -e '.[$(EXTRAS),bench]'
@@ -40,14 +45,18 @@ bench: setup
 	$(PY) benchmarks/bench_notebooks.py
 
 lint: setup
-	$(PY) -m ruff check autograd nn viz tests benchmarks
+	$(PY) -m ruff check autograd nn viz tests benchmarks docs
+
+# mypy on the engine and nn (settings in pyproject.toml)
+typecheck: setup
+	$(PY) -m mypy
 
 # the venv and the package; dot is needed by everything that renders, and a font with Chinese
 # glyphs by plots and drawings labelled in Chinese (the course's source notes are; viz.style)
 setup: $(INSTALLED)
 	@$(MAKE) --no-print-directory need PROGRAMS="dot" PACKAGES="graphviz"
 	@$(MAKE) --no-print-directory need CHECK="fc-list :lang=zh | grep -q ." \
-	  WHAT="a-Chinese-font" PACKAGES="fontconfig fonts-wqy-microhei"
+	  WHAT="a font with Chinese glyphs" PACKAGES="fontconfig fonts-wqy-microhei"
 
 # what only the test suite needs: a real browser for the stepper test
 system-deps:
@@ -58,7 +67,9 @@ system-deps:
 need:
 	@missing=""; for p in $(PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n '$(CHECK)' ] && ! sh -c '$(CHECK)' >/dev/null 2>&1; then missing="$$missing $(WHAT)"; fi; \
-	if [ -n "$$missing" ]; then \
+	if [ -z "$$missing" ]; then \
+	  echo "Found $(if $(PROGRAMS),$(PROGRAMS),$(WHAT)): not installing $(PACKAGES)."; \
+	else \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing (Debian packages: $(PACKAGES)) with apt-get..."; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

@@ -31,7 +31,7 @@ def _as_value(x: Value | float, op: str) -> Value:
     raise TypeError(f"{op}: expected a number or a Value, got {type(x).__name__}")
 
 
-def _apply(name: str, *operands: Value | float, params: tuple = ()) -> Value:
+def _apply(name: str, *operands: Value | float, params: tuple[float, ...] = ()) -> Value:
     """The one way a node is made: find the op's row in the table, check its domain, run forward."""
     op = op_with(name, *params) if params else OPS[name]
     inputs = tuple(_as_value(x, name) for x in operands)
@@ -46,8 +46,15 @@ class Value:
     """A number in a computation graph, with the gradient that ``backward`` gives it."""
 
     __slots__ = ("_op", "_prev", "data", "grad", "label")
+    data: float
+    grad: float
+    label: str
+    _op: Op | str  # an Op for a node made by an op; "" (or a label) for a leaf
+    _prev: tuple[Value, ...]
 
-    def __init__(self, data: float, _prev: tuple = (), _op: Op | str = "", label: str = ""):
+    def __init__(
+        self, data: float, _prev: tuple[Value, ...] = (), _op: Op | str = "", label: str = ""
+    ) -> None:
         if not isinstance(data, numbers.Real):
             raise TypeError(f"Value: expected a number, got {type(data).__name__}")
         self.data = float(data)
@@ -99,7 +106,8 @@ class Value:
         deep); here the same visits run from an explicit stack. A node is
         pushed once to visit its children and once more to be appended.
         """
-        topo, visited = [], set()
+        topo: list[Value] = []
+        visited: set[Value] = set()
         stack = [(self, False)]
         while stack:
             node, children_done = stack.pop()
@@ -114,6 +122,12 @@ class Value:
         self.grad = 1.0
         for node in reversed(topo):
             if node._prev:
-                ds = node._op.partials(FLOATS, node.data, *[p.data for p in node._prev])
-                for p, d in zip(node._prev, ds):
+                op = node._op
+                if not isinstance(op, Op):
+                    raise TypeError(
+                        f"backward: a node made from {len(node._prev)} input(s) has op {op!r}, "
+                        "which is not a row of the table; build nodes with Value's operators"
+                    )
+                ds = op.partials(FLOATS, node.data, *[p.data for p in node._prev])
+                for p, d in zip(node._prev, ds, strict=True):
                     p.grad += d * node.grad

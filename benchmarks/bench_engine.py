@@ -48,7 +48,7 @@ def chain(V, n=N):
 def dot(V, n=N):
     a = [V(0.001 * i) for i in range(n)]
     b = [V(0.5) for _ in range(n)]
-    return sum(ai * bi for ai, bi in zip(a, b))
+    return sum(ai * bi for ai, bi in zip(a, b, strict=True))
 
 
 def timed(V, workload):

@@ -31,7 +31,7 @@ EPOCHS = 7
 def epoch(model, V, X, y, lr=0.5):
     inputs = [list(map(V, row)) for row in X]
     scores = list(map(model, inputs))
-    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = 1e-4 * sum(p * p for p in model.parameters())
     total = data_loss + reg_loss

@@ -38,12 +38,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from autograd import Value
 from autograd.scalar import Scalar, describe
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 #: A scalar input: a ``Value`` (or a ``Dual``) or a plain real number.
 ScalarLike = Scalar | float
@@ -67,7 +70,8 @@ def _scalar(x: Any, fn: str) -> Scalar:
     if isinstance(x, Scalar):
         return x
     if isinstance(x, numbers.Real):
-        return Value(x)
+        # Value takes any real number as it is (a tracing recorder may know this very object)
+        return Value(cast(float, x))
     raise TypeError(f"{fn}: expected a Value, a real number or a list of them, got {describe(x)}")
 
 
@@ -78,7 +82,7 @@ def _number(x: Any, fn: str, name: str) -> float:
     raise TypeError(f"{fn}: {name} must be a real number, got {describe(x)}")
 
 
-def _is_seq(x: Any) -> bool:
+def _is_seq(x: object) -> TypeIs[list[Any] | tuple[Any, ...]]:
     return isinstance(x, (list, tuple))
 
 
@@ -221,7 +225,7 @@ def _per_unit(x: Nested, slopes: list[Scalar]) -> Any:
         raise ValueError(
             f"prelu: {len(slopes)} slopes (one per unit) but an input of length {len(x)}"
         )
-    return [_scalar(v, "prelu").prelu(a) for v, a in zip(x, slopes)]
+    return [_scalar(v, "prelu").prelu(a) for v, a in zip(x, slopes, strict=True)]
 
 
 def elu(x: Nested, alpha: float = 1.0) -> Any:
@@ -283,14 +287,14 @@ def gelu(x: Nested, approximate: str = "none") -> Any:
             f"gelu: approximate must be 'none', 'tanh' or 'sigmoid', got {approximate!r}"
         )
     if approximate == "tanh":
-        def f(v):
+        def f(v: Scalar) -> Scalar:
             inner = _GELU_TANH_BETA * (v + _GELU_TANH_KAPPA * (v * v * v))
             return 0.5 * v * (1.0 + inner.tanh())
     elif approximate == "sigmoid":
-        def f(v):
+        def f(v: Scalar) -> Scalar:
             return v * (_GELU_SIGMOID_SCALE * v).sigmoid()
     else:
-        def f(v):
+        def f(v: Scalar) -> Scalar:
             return v * 0.5 * (1.0 + (v * _SQRT1_2).erf())
     return _map("gelu", x, f)
 
@@ -329,6 +333,7 @@ def _rows(xs: Any, fn: str, f: Callable[[list[Scalar]], list[Scalar]], dim: Any 
         dim = -1
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(f"{fn}: dim must be an int, got {describe(dim)}")
+    dim = int(dim)  # any Integral (a numpy int too), exactly
     if not -ndim <= dim < ndim:
         raise IndexError(
             f"{fn}: dim {dim} is out of range for a {ndim}-D input (expected {-ndim}..{ndim - 1})"
@@ -368,7 +373,7 @@ def softmax(
     is a batch: each row is normalised (``dim=-1`` or 1, the default), or
     each column (``dim=0``).
     """
-    def one(row):
+    def one(row: list[Scalar]) -> list[Scalar]:
         _, exps, total = _shifted_exps(row)
         return [e / total for e in exps]
 
@@ -384,7 +389,7 @@ def log_softmax(
     it; d/dx_j = delta_ij - softmax_j. A list of lists is a batch, taken row
     by row (``dim=-1`` or 1, the default) or column by column (``dim=0``).
     """
-    def one(row):
+    def one(row: list[Scalar]) -> list[Scalar]:
         shifted, _, total = _shifted_exps(row)
         lse = total.log()
         return [s - lse for s in shifted]
@@ -425,7 +430,10 @@ def _reduce(fn: str, shaped: Any, terms: list[Scalar], reduction: str) -> Any:
     return total / len(terms) if reduction == "mean" and len(terms) > 1 else total
 
 
-def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -> Any:
+def _pairs(
+    fn: str, prediction: Any, target: Any, term: Callable[[Scalar, Any], Scalar],
+    terms: list[Scalar],
+) -> Any:
     """``term(p, y)`` for matching elements of prediction and target, in the prediction's shape.
 
     Each per-element loss is also appended to ``terms`` for the reduction.
@@ -440,7 +448,7 @@ def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -
             )
         if len(prediction) != len(target):
             raise ValueError(f"{fn}: {len(prediction)} predictions but {len(target)} targets")
-        return [_pairs(fn, p, y, term, terms) for p, y in zip(prediction, target)]
+        return [_pairs(fn, p, y, term, terms) for p, y in zip(prediction, target, strict=True)]
     if _is_seq(target):
         if len(target) == 1:  # p against [y]: a target of PyTorch's shape (n, 1)
             return _pairs(fn, prediction, target[0], term, terms)
@@ -450,7 +458,9 @@ def _pairs(fn: str, prediction: Any, target: Any, term: Callable, terms: list) -
     return loss
 
 
-def _pointwise(fn: str, prediction: Any, target: Any, reduction: str, term: Callable) -> Any:
+def _pointwise(
+    fn: str, prediction: Any, target: Any, reduction: str, term: Callable[[Scalar, Any], Scalar]
+) -> Any:
     _check_reduction(fn, reduction)
     terms: list[Scalar] = []
     shaped = _pairs(fn, _listed(prediction), _listed(target), term, terms)
@@ -468,7 +478,7 @@ def _target(y: Any, fn: str) -> Any:
 
 def mse_loss(prediction: Nested, target: Any, reduction: str = "mean") -> Any:
     """``torch.nn.functional.mse_loss``: the mean (or sum) of (p - y)^2; d/dp = 2 (p - y) / n."""
-    def term(p, y):
+    def term(p: Scalar, y: Any) -> Scalar:
         return (p - _target(y, "mse_loss")) ** 2
 
     return _pointwise("mse_loss", prediction, target, reduction, term)
@@ -479,7 +489,7 @@ def l1_loss(prediction: Nested, target: Any, reduction: str = "mean") -> Any:
 
     At p = y the derivative is 0 (abs'(0) = 0, as PyTorch).
     """
-    def term(p, y):
+    def term(p: Scalar, y: Any) -> Scalar:
         return abs(p - _target(y, "l1_loss"))
 
     return _pointwise("l1_loss", prediction, target, reduction, term)
@@ -501,7 +511,7 @@ def huber_loss(
     if not dl > 0:
         raise ValueError(f"{fn}: delta must be positive, got {dl}")
 
-    def term(p, y):
+    def term(p: Scalar, y: Any) -> Scalar:
         d = p - _target(y, fn)
         return 0.5 * d**2 if abs(d.data) < dl else dl * (abs(d) - 0.5 * dl)
 
@@ -525,7 +535,7 @@ def smooth_l1_loss(
     if b < 0:
         raise ValueError(f"{fn}: beta must be non-negative, got {b}")
 
-    def term(p, y):
+    def term(p: Scalar, y: Any) -> Scalar:
         d = p - _target(y, fn)
         return 0.5 * d**2 / b if abs(d.data) < b else abs(d) - 0.5 * b
 
@@ -544,12 +554,12 @@ def binary_cross_entropy(prediction: Nested, target: Any, reduction: str = "mean
     """
     fn = "binary_cross_entropy"
 
-    def term(p, y):
+    def term(p: Scalar, y: Any) -> Scalar:
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"{fn}: predictions must be probabilities in [0, 1], got {p.data!r}")
         if isinstance(y, bool) or not isinstance(y, numbers.Real):
             raise TypeError(f"{fn}: a target must be a number in [0, 1], got {describe(y)}")
-        if not 0.0 <= y <= 1.0:
+        if not 0.0 <= y <= 1.0:  # type: ignore[operator]  # typeshed's numbers.Real lacks __ge__
             raise ValueError(f"{fn}: targets must be in [0, 1], got {y!r}")
         return p.binary_cross_entropy(y)
 
@@ -568,7 +578,7 @@ def binary_cross_entropy_with_logits(
     """
     fn = "binary_cross_entropy_with_logits"
 
-    def term(x, y):
+    def term(x: Scalar, y: Any) -> Scalar:
         return (1.0 - _target(y, fn)) * x - x.logsigmoid()
 
     return _pointwise(fn, prediction, target, reduction, term)
@@ -582,7 +592,7 @@ def max_margin_loss(scores: Nested, labels: Any, reduction: str = "mean") -> Any
     """
     fn = "max_margin_loss"
 
-    def term(s, y):
+    def term(s: Scalar, y: Any) -> Scalar:
         if isinstance(y, bool) or not isinstance(y, numbers.Real):
             raise TypeError(f"{fn}: a label must be the number -1 or 1, got {describe(y)}")
         if y not in (-1, 1):
@@ -623,12 +633,12 @@ def cross_entropy(
     rows, targets, batch = _classified(fn, logits, target)
     if eps == 0.0:
         losses = []
-        for row, t in zip(rows, targets):
+        for row, t in zip(rows, targets, strict=True):
             shifted, _, total = _shifted_exps(row)
             losses.append(total.log() - shifted[t])
         return _reduce(fn, losses, losses, reduction) if batch else losses[0]
     nll, smooth = [], []
-    for row, t in zip(rows, targets):
+    for row, t in zip(rows, targets, strict=True):
         shifted, _, total = _shifted_exps(row)
         lse = total.log()
         logp = [s - lse for s in shifted]
@@ -636,7 +646,7 @@ def cross_entropy(
         smooth.append(-_sum(logp))
     scale = eps / len(rows[0])
     if reduction == "none" or not batch:
-        losses = [(1.0 - eps) * a + b * scale for a, b in zip(nll, smooth)]
+        losses = [(1.0 - eps) * a + b * scale for a, b in zip(nll, smooth, strict=True)]
         return losses if batch else losses[0]
     return (1.0 - eps) * _reduce(fn, nll, nll, reduction) + _reduce(fn, smooth, smooth,
                                                                     reduction) * scale
@@ -655,7 +665,7 @@ def nll_loss(log_probs: Sequence[Any], target: Any, reduction: str = "mean") -> 
     fn = "nll_loss"
     _check_reduction(fn, reduction)
     rows, targets, batch = _classified(fn, log_probs, target)
-    losses = [-row[t] for row, t in zip(rows, targets)]
+    losses = [-row[t] for row, t in zip(rows, targets, strict=True)]
     return _reduce(fn, losses, losses, reduction) if batch else losses[0]
 
 
@@ -678,16 +688,17 @@ def _classified(fn: str, inputs: Any, target: Any) -> tuple[list[list[Scalar]], 
             raise ValueError(f"{fn}: one sample of logits but {len(target)} targets")
         rows, targets = [_row(inputs, fn)], [target]
     checked = []
-    for row, t in zip(rows, targets):
+    for row, t in zip(rows, targets, strict=True):
         if _is_seq(t) and len(t) == 1:
             t = t[0]
         if isinstance(t, bool) or not isinstance(t, numbers.Integral):
             raise TypeError(f"{fn}: a target must be an integer class index, got {describe(t)}")
-        if not 0 <= t < len(row):
+        index = int(t)  # any Integral (a numpy int too), exactly
+        if not 0 <= index < len(row):
             raise ValueError(
                 f"{fn}: class index {t} is out of range for {len(row)} classes (0..{len(row) - 1})"
             )
-        checked.append(int(t))
+        checked.append(index)
     if len({len(row) for row in rows}) > 1:
         raise ValueError(f"{fn}: every sample needs the same number of classes, got "
                          f"{sorted({len(row) for row in rows})}")

@@ -178,7 +178,7 @@ def _fans(weights: Any, fan_in: int | None, fan_out: int | None, name: str) -> t
 def _fill(weights: Any, name: str, draw: Callable[[int], Any]) -> Any:
     """Set the Values of ``weights`` to ``draw(n)`` (n numbers, row-major); return ``weights``."""
     flat = _leaves(weights, name)
-    for v, x in zip(flat, draw(len(flat))):
+    for v, x in zip(flat, draw(len(flat)), strict=True):
         v.data = float(x)
     return weights
 

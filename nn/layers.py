@@ -39,11 +39,12 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from autograd import Value
+from autograd.scalar import Scalar
 
 from .functional import maxout
 from .module import Module
@@ -51,8 +52,12 @@ from .random import get_generator, micrograd_uniform
 
 _ROW = (list, tuple, np.ndarray)
 
+#: What a layer returns: a Value (a Dual in forward mode) for one output, a list of them for
+#: several; for a batch, a list of those, one per sample.
+Output = Scalar | list[Any]
 
-def batch_of(x: Any, features: int) -> list | None:
+
+def batch_of(x: Any, features: int) -> list[Any] | None:
     """The samples of ``x`` if it is a batch for a module reading ``features`` inputs, else None.
 
     A batch is a non-empty list (or tuple, or 2-D array) of lists; or, for
@@ -70,8 +75,8 @@ def batch_of(x: Any, features: int) -> list | None:
     return [[s] for s in x] if features == 1 and len(x) > 1 else None
 
 
-def check_input(module: Module, x: Any, expected: int) -> list:
-    """``x`` as a list of length ``expected``, or a ValueError/TypeError naming the module."""
+def check_input(module: Module, x: Any, expected: int) -> Sequence[Any]:
+    """``x`` as a list or tuple of ``expected`` items, or an error naming the module."""
     if isinstance(x, np.ndarray):
         x = x.tolist()
     if isinstance(x, (Value, int, float)):
@@ -110,12 +115,12 @@ class Neuron(Module):
         self.nonlin = bool(nonlin)
         self.act = _activation_module(activation) if nonlin else None
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Output:
         rows = batch_of(x, len(self.w))
         if rows is not None:
             return [self.forward(row) for row in rows]
         x = check_input(self, x, len(self.w))
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
         return self.act(act) if self.act is not None else act
 
     def extra_repr(self) -> str:
@@ -132,7 +137,7 @@ class Layer(Module):
             kwargs["generator"] = get_generator(kwargs["generator"])
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Output:
         rows = batch_of(x, len(self.neurons[0].w))
         if rows is not None:
             return [self.forward(row) for row in rows]
@@ -168,13 +173,14 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Output:
         rows = batch_of(x, len(self.layers[0].neurons[0].w))
         if rows is not None:
             return [self.forward(row) for row in rows]
+        out: Any = x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out
 
     def __repr__(self) -> str:
         sizes = [len(layer.neurons) for layer in self.layers]
@@ -204,15 +210,16 @@ class Linear(Module):
         self.bias = [Value(float(v)) for v in rng.uniform(-bound, bound, out_features)] if bias else None
         self.in_features, self.out_features = in_features, out_features
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Output:
         rows = batch_of(x, self.in_features)
         if rows is not None:
             return [self.forward(row) for row in rows]
         x = check_input(self, x, self.in_features)
-        out = []
+        out: list[Scalar] = []
         for j, row in enumerate(self.weight):
             start = self.bias[j] if self.bias is not None else 0.0
-            out.append(sum((w * xi for w, xi in zip(row, x)), start))
+            total = sum((w * xi for w, xi in zip(row, x, strict=True)), start)
+            out.append(cast(Scalar, total))  # in_features >= 1 terms: a node even from 0.0
         return out[0] if len(out) == 1 else out
 
     def extra_repr(self) -> str:
@@ -235,7 +242,7 @@ class _Container(Module):
         return [str(i) for i in range(len(self._items))]
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from zip(self._child_names(), self._items)
+        yield from zip(self._child_names(), self._items, strict=True)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -263,7 +270,8 @@ class Sequential(_Container):
     ``model[i:j]`` a Sequential of those children.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        named: list[tuple[str, object]]  # each child is checked by _module below
         if len(modules) == 1 and isinstance(modules[0], Mapping):
             named = list(modules[0].items())
             for name, _ in named:
@@ -273,7 +281,7 @@ class Sequential(_Container):
             named = [(str(i), m) for i, m in enumerate(modules)]
             shown = [name for name, _ in named]
         self._names = [name for name, _ in named]
-        self._items = [_module(self, where, m) for where, (_, m) in zip(shown, named)]
+        self._items = [_module(self, where, m) for where, (_, m) in zip(shown, named, strict=True)]
 
     def _child_names(self) -> list[str]:
         return list(self._names)
@@ -294,7 +302,7 @@ class Sequential(_Container):
 
     def __getitem__(self, i: int | slice) -> Module:
         if isinstance(i, slice):
-            return Sequential(OrderedDict(list(zip(self._names, self._items))[i]))
+            return Sequential(OrderedDict(list(zip(self._names, self._items, strict=True))[i]))
         return self._items[self._index(i)]
 
     def __getattr__(self, name: str) -> Module:
@@ -438,7 +446,7 @@ class Maxout(Module):
         self.pieces = [Linear(nin, nout, generator=rng) for _ in range(k)]
         self.nin, self.nout, self.k = nin, nout, k
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Sequence[Any]) -> Output:
         rows = batch_of(x, self.nin)
         if rows is not None:
             return [self.forward(row) for row in rows]

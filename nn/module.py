@@ -22,15 +22,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd import Value
 
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is Python 3.11+
+
 # (module, output) of each call, while nn.summary listens: per thread/task, so that a summary
 # never collects the calls of a model running elsewhere at the same time.
-_call_log: ContextVar[list | None] = ContextVar("nn_call_log", default=None)
+_call_log: ContextVar[list[tuple[Module, Any]] | None] = ContextVar("nn_call_log", default=None)
 
 
 class Module:
@@ -38,8 +41,9 @@ class Module:
 
     training: bool = True
     _buffers: tuple[str, ...] = ()
+    _init_args: tuple[tuple[Any, ...], dict[str, Any]]
 
-    def __new__(cls, *args: Any, **kwargs: Any):
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
         # the constructor's arguments, so nn.save can record how to rebuild the model
         self._init_args = (args, kwargs)

@@ -9,7 +9,7 @@ training but with running averages of them in evaluation.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -58,7 +58,7 @@ class Dropout(Module):
         else:
             keep = get_generator(self._generator).random(len(flat)) >= self.p  # P(keep) = 1 - p
             scales = keep / (1.0 - self.p)
-        out = iter([v * float(s) for v, s in zip(flat, scales)])
+        out = iter([v * float(s) for v, s in zip(flat, scales, strict=True)])
         return _unflatten(x, out)
 
     def extra_repr(self) -> str:
@@ -114,7 +114,7 @@ class BatchNorm1d(Module):
     are needed (its variance is undefined).
     """
 
-    _buffers = ("running_mean", "running_var", "num_batches_tracked")
+    _buffers: tuple[str, ...] = ("running_mean", "running_var", "num_batches_tracked")
 
     def __init__(
         self,
@@ -172,6 +172,11 @@ class BatchNorm1d(Module):
         if self.training and self.track_running_stats:
             # only once the outputs exist: a failed forward changes nothing (PyTorch counts a
             # batch of one before it raises). int() as load_state_dict stores floats.
+            if self.num_batches_tracked is None:
+                raise RuntimeError(
+                    "BatchNorm1d: num_batches_tracked is None; with track_running_stats=True "
+                    "call reset_running_stats() to start counting"
+                )
             self.num_batches_tracked = int(self.num_batches_tracked) + 1
             if n:  # an empty batch is counted but moves no statistic, as in PyTorch
                 for j in range(self.num_features):
@@ -187,8 +192,9 @@ class BatchNorm1d(Module):
             centred = [x - mean for x in xs]
             var = sum(c * c for c in centred) / len(xs)
         else:
-            centred = [x - self.running_mean[j] for x in xs]
-            var = self.running_var[j]
+            running_mean, running_var = self._running_stats()
+            centred = [x - running_mean[j] for x in xs]
+            var = running_var[j]
         inv_std = (var + self.eps) ** -0.5
         ys = [c * inv_std for c in centred]
         if self.weight is not None:
@@ -203,13 +209,24 @@ class BatchNorm1d(Module):
         mean = math.fsum(data) / n
         unbiased_var = math.fsum((x - mean) ** 2 for x in data) / (n - 1)
         if self.momentum is None:
-            factor = 1.0 / self.num_batches_tracked  # cumulative moving average
+            # cumulative moving average; forward has just counted this batch, so this is an int
+            factor = 1.0 / cast(int, self.num_batches_tracked)
         else:
             factor = self.momentum
-        self.running_mean[j] = (1.0 - factor) * self.running_mean[j] + factor * mean
-        self.running_var[j] = (1.0 - factor) * self.running_var[j] + factor * unbiased_var
+        running_mean, running_var = self._running_stats()
+        running_mean[j] = (1.0 - factor) * running_mean[j] + factor * mean
+        running_var[j] = (1.0 - factor) * running_var[j] + factor * unbiased_var
 
-    def _check(self, batch: Any) -> list:
+    def _running_stats(self) -> tuple[list[float], list[float]]:
+        """``running_mean`` and ``running_var``, or a RuntimeError naming what is missing."""
+        if self.running_mean is None or self.running_var is None:
+            raise RuntimeError(
+                "BatchNorm1d: running_mean and running_var are None; with "
+                "track_running_stats=True call reset_running_stats() to make them"
+            )
+        return self.running_mean, self.running_var
+
+    def _check(self, batch: Any) -> list[Any]:
         """The batch as a list of rows, each of ``num_features`` Values or numbers."""
         if not isinstance(batch, (list, tuple)):
             raise TypeError(

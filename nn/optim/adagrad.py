@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value
@@ -55,7 +56,7 @@ class Adagrad(Optimizer):
     def _initial_state(self, group: dict[str, Any]) -> dict[str, float]:
         return {"step": 0.0, "sum": float(group["initial_accumulator_value"])}
 
-    def _validate(self, group: dict[str, Any]) -> None:
+    def _validate(self, group: Mapping[str, Any]) -> None:
         self._check_nonnegative(
             group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
         )

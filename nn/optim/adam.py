@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograd import Value
@@ -55,7 +55,7 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict[str, Any]) -> None:
+    def _validate(self, group: Mapping[str, Any]) -> None:
         name = type(self).__name__
         self._check_nonnegative(group, "lr", "eps", "weight_decay")
         betas = group["betas"]

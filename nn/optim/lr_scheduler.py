@@ -44,7 +44,7 @@ import numbers
 import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from autograd import Value
 
@@ -76,7 +76,7 @@ def _check_real(value: Any, key: str, name: str) -> float:
         )
     if not math.isfinite(value):
         raise ValueError(f"{name}: invalid {key}={value!r} (must be finite)")
-    return value
+    return cast(float, value)  # kept as given (an int stays an int); any Real does as a float
 
 
 def _check_nonnegative(value: Any, key: str, name: str) -> float:
@@ -96,7 +96,8 @@ def _check_rates(value: Any, key: str, name: str) -> list[float]:
 def _check_new_rates(rates: list[Any], where: str, epoch: int) -> None:
     """Raise ValueError if a rate a scheduler computed is not a finite number >= 0."""
     for i, lr in enumerate(rates):
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 <= lr < math.inf:
+        if (isinstance(lr, bool) or not isinstance(lr, numbers.Real)
+                or not 0.0 <= lr < math.inf):  # type: ignore[operator]  # Real has no __ge__ stub
             raise ValueError(
                 f"{where}: the new lr of param_groups[{i}] would be {lr!r} at epoch {epoch} "
                 "(a rate must be finite and >= 0); nothing was changed"
@@ -170,7 +171,7 @@ class LRScheduler:
             self._step_count -= 1
             self.last_epoch -= 1
             raise
-        for group, lr in zip(self.optimizer.param_groups, rates):
+        for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -343,7 +344,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
     def state_dict(self) -> dict[str, Any]:
         """As the base class, with ``lr_lambdas`` as PyTorch saves them (see the class)."""
@@ -366,13 +367,13 @@ class LambdaLR(LRScheduler):
         if not isinstance(attributes, (list, tuple)) or len(attributes) != len(self.lr_lambdas):
             raise ValueError(f"{name}: lr_lambdas must be a list of {len(self.lr_lambdas)} "
                              f"entries, got {attributes!r}")
-        for i, (fn, attrs) in enumerate(zip(self.lr_lambdas, attributes)):
+        for i, (fn, attrs) in enumerate(zip(self.lr_lambdas, attributes, strict=True)):
             if attrs is not None and (not isinstance(attrs, Mapping)
                                       or not hasattr(fn, "__dict__")):
                 raise ValueError(f"{name}: lr_lambdas[{i}] must be None or the attributes of "
                                  f"a callable object, got {attrs!r}")
         super().load_state_dict(saved)
-        for fn, attrs in zip(self.lr_lambdas, attributes):
+        for fn, attrs in zip(self.lr_lambdas, attributes, strict=True):
             if attrs is not None:
                 vars(fn).update(copy.deepcopy(dict(attrs)))
 
@@ -452,7 +453,7 @@ class CosineAnnealingLR(LRScheduler):
             return [group["lr"] for group in groups]
         if (e - 1 - period) % (2 * period) == 0:
             return [group["lr"] + (base - low) * (1 - math.cos(math.pi / period)) / 2
-                    for base, group in zip(self.base_lrs, groups)]
+                    for base, group in zip(self.base_lrs, groups, strict=True)]
         return [(1 + math.cos(math.pi * e / period)) / (1 + math.cos(math.pi * (e - 1) / period))
                 * (group["lr"] - low) + low for group in groups]
 
@@ -462,7 +463,7 @@ class CosineAnnealingLR(LRScheduler):
         _check_nonnegative(state["eta_min"], "eta_min", name)
 
 
-_ANNEALING = {
+_ANNEALING: dict[str, Callable[[float, float, float], float]] = {  # (start, end, pct) -> value
     "cos": lambda start, end, pct: end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1),
     "linear": lambda start, end, pct: (end - start) * pct + start,
 }
@@ -554,7 +555,7 @@ class OneCycleLR(LRScheduler):
             if use_beta1 and any(m >= 1.0 for m in highs + lows):
                 raise ValueError(f"{name}: momenta become betas[0] of {type(optimizer).__name__} "
                                  f"and must be < 1, got max {highs} and base {lows}")
-            for entry, high, low in zip(entries, highs, lows):
+            for entry, high, low in zip(entries, highs, lows, strict=True):
                 entry.update(max_momentum=high, base_momentum=low)
         if three_phase:
             phases = [
@@ -578,7 +579,7 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = use_beta1
         _check_phases(phases, total, name)
         if last_epoch == -1:
-            for group, entry in zip(groups, entries):
+            for group, entry in zip(groups, entries, strict=True):
                 group.update(entry)
                 if cycle_momentum:
                     self._set_momentum(group, entry["max_momentum"])
@@ -773,7 +774,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics: float | Value) -> None:
+    def step(self, metrics: float | Value) -> None:  # type: ignore[override]  # PyTorch's signature
         """Record this epoch's metric (a number or a Value) and cut the rates if it is time."""
         current = metrics.data if isinstance(metrics, Value) else metrics
         if isinstance(current, bool) or not isinstance(current, numbers.Real):
@@ -805,7 +806,7 @@ class ReduceLROnPlateau(LRScheduler):
                     f"min_lr gave {len(self.min_lrs)}; set min_lrs to one per group"
                 )
             self.min_lrs = [self.default_min_lr] * len(groups)
-        for group, min_lr in zip(groups, self.min_lrs):
+        for group, min_lr in zip(groups, self.min_lrs, strict=True):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)  # finite and >= 0: factor and min_lr are
             if old - new > self.eps:

@@ -36,7 +36,7 @@ import math
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from autograd import Value, enable_grad
 
@@ -92,7 +92,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: defaultdict[Value, dict[str, float]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        groups = list(params)
+        groups: list[Any] = list(params)  # add_param_group checks each
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")
         if not isinstance(groups[0], Mapping):
@@ -157,7 +157,7 @@ class Optimizer:
             result = self._update(p, group)
         except ArithmeticError as exc:  # x / 0 or an overflow in the rule: no finite update
             failed = True
-            bad: tuple[str, float] | None = ("data", math.nan)
+            bad: tuple[str, float] = ("data", math.nan)
             reason = f"its update failed ({type(exc).__name__}: {exc})"
         else:
             if not (isinstance(result, tuple) and len(result) == 2
@@ -167,13 +167,13 @@ class Optimizer:
                     f"got {type(result).__name__}"
                 )
             data, state = result
-            bad = None if math.isfinite(data) else ("data", data)
+            found = None if math.isfinite(data) else ("data", data)
             for key, value in state.items():
-                if bad is None and not math.isfinite(value):
-                    bad = (key, value)
-            if bad is None:
+                if found is None and not math.isfinite(value):
+                    found = (key, value)
+            if found is None:
                 return data, state
-            failed = False
+            failed, bad = False, found
             what = "it" if bad[0] == "data" else f"its state[{bad[0]!r}]"
             reason = f"{what} would become {bad[1]!r}"
         names = group.get("param_names")
@@ -309,14 +309,14 @@ class Optimizer:
             )
         owner: dict[int, Value] = {}
         groups = []
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             ids = saved.get("params") if isinstance(saved, Mapping) else None
             if not isinstance(ids, list) or len(ids) != len(group["params"]):
                 raise ValueError(
                     f"{name}: saved parameter group {i} does not match this optimizer's group "
                     f"of {len(group['params'])} parameters"
                 )
-            for key, p in zip(ids, group["params"]):
+            for key, p in zip(ids, group["params"], strict=True):
                 owner[_index(key, name)] = p
             new = {key: _restored(v, group.get(key)) for key, v in saved.items() if key != "params"}
             for key, value in group.items():
@@ -361,7 +361,7 @@ class Optimizer:
             )
         if not math.isfinite(value):
             raise ValueError(f"{type(self).__name__}: invalid {key}={value!r} (must be finite)")
-        return value
+        return cast(float, value)  # kept as given (an int stays an int); any Real does as a float
 
     def _check_nonnegative(self, group: Mapping[str, Any], *keys: str) -> None:
         for key in keys:

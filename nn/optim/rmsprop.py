@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value
@@ -51,7 +52,7 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict[str, Any]) -> None:
+    def _validate(self, group: Mapping[str, Any]) -> None:
         self._check_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
         self._check_flags(group, "centered", "maximize")
 

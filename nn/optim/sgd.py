@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value
@@ -47,7 +48,7 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict[str, Any]) -> None:
+    def _validate(self, group: Mapping[str, Any]) -> None:
         self._check_nonnegative(group, "lr", "momentum", "weight_decay")
         self._check_real(group, "dampening")
         self._check_flags(group, "nesterov", "maximize")

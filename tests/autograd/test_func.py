@@ -176,7 +176,7 @@ def assert_same(ours, theirs, what: str) -> None:
     """Same structure, same type (float for a 0-d tensor, float64 array otherwise), same numbers."""
     if isinstance(theirs, (tuple, list)):
         assert isinstance(ours, type(theirs)) and len(ours) == len(theirs), (what, ours, theirs)
-        for i, (o, t) in enumerate(zip(ours, theirs)):
+        for i, (o, t) in enumerate(zip(ours, theirs, strict=True)):
             assert_same(o, t, f"{what}[{i}]")
         return
     expected = theirs.detach().numpy(force=True)  # force: torch may give a lazy ZeroTensor
@@ -469,7 +469,7 @@ def test_bad_argnums_and_functions():
 
 
 def test_f_must_return_values_or_numbers():
-    with pytest.raises(TypeError, match="jacrev: f must return Values, numbers.*got str"):
+    with pytest.raises(TypeError, match=r"jacrev: f must return Values, numbers.*got str"):
         F.jacrev(lambda x: "no")(1.0)
     with pytest.raises(ValueError, match=r"has_aux=True, f must return a pair \(output, aux\)"):
         F.grad(lambda x: x, has_aux=True)(1.0)

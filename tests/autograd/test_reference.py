@@ -123,7 +123,7 @@ def test_same_data_and_gradients_as_the_fast_engine(expr, xs):
     assert out_ref.data == out_fast.data, str(expr)
     out_fast.backward()
     out_ref.backward()
-    for f, r in zip(fast, ref):
+    for f, r in zip(fast, ref, strict=True):
         assert math.isclose(r.grad, f.grad, rel_tol=1e-12, abs_tol=1e-12), (str(expr), r.grad, f.grad)
 
 

@@ -49,7 +49,7 @@ def test_fewer_than_two_samples_is_a_value_error(make):
 
 @pytest.mark.parametrize("make", [data.sine, data.two_moons, data.circles, data.spirals])
 def test_negative_noise_is_a_value_error(make):
-    with pytest.raises(ValueError, match="noise must be a number >= 0, got -0.1"):
+    with pytest.raises(ValueError, match=r"noise must be a number >= 0, got -0.1"):
         make(noise=-0.1)
 
 
@@ -66,7 +66,7 @@ def test_sine_is_evenly_spaced_with_exact_ends():
 
 def test_sine_noise_has_the_given_std():
     X, y = data.sine(n=4000, noise=0.3, generator=1)
-    residuals = [t - math.sin(x) for (x,), t in zip(X, y)]
+    residuals = [t - math.sin(x) for (x,), t in zip(X, y, strict=True)]
     assert abs(statistics.fmean(residuals)) < 4 * 0.3 / math.sqrt(4000)
     assert statistics.pstdev(residuals) == pytest.approx(0.3, rel=0.05)
     with pytest.raises(ValueError, match="low < high"):

@@ -198,7 +198,7 @@ def test_initialisers_fill_in_place_and_return_the_same_list():
     out = init.kaiming_normal_(w, generator=0)
     assert out is w
     after = [v for row in w for v in row]
-    assert all(a is b for a, b in zip(before, after))
+    assert all(a is b for a, b in zip(before, after, strict=True))
     assert all(v.op == "" and v.grad == 0.0 for v in after)  # leaves, no graph recorded
 
 

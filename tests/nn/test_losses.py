@@ -85,7 +85,7 @@ def _draw(data, row: Row) -> tuple[list[float], list[float]]:
     ps = data.draw(st.lists(row.prediction, min_size=N, max_size=N), label="predictions")
     ys = data.draw(st.lists(row.target, min_size=N, max_size=N), label="targets")
     if row.kink is not None:
-        assume(all(row.kink(p, y) > 1e-3 for p, y in zip(ps, ys)))
+        assume(all(row.kink(p, y) > 1e-3 for p, y in zip(ps, ys, strict=True)))
     return ps, ys
 
 
@@ -117,7 +117,7 @@ def test_value_matches_closed_form(name, reduction, data):
     row = ROWS[name]
     ps, ys = _draw(data, row)
     got = row.call(ps, ys, reduction)
-    expected = _reduce([row.reference(p, y) for p, y in zip(ps, ys)], reduction)
+    expected = _reduce([row.reference(p, y) for p, y in zip(ps, ys, strict=True)], reduction)
     if reduction == "none":
         assert all(close(g.data, e) for g, e in zip(got, expected, strict=True))
     else:
@@ -151,7 +151,7 @@ def test_cross_entropy_gradient_and_value(reduction, logits, targets):
         return F.cross_entropy([list(v[:3]), list(v[3:])], targets, reduction=reduction)
 
     assert_gradients(f, logits[0] + logits[1], dual=False)
-    expected = _reduce([_ce_reference(x, t) for x, t in zip(logits, targets)], reduction)
+    expected = _reduce([_ce_reference(x, t) for x, t in zip(logits, targets, strict=True)], reduction)
     got = F.cross_entropy(logits, targets, reduction=reduction)
     if reduction == "none":
         assert all(close(g.data, e, 1e-11) for g, e in zip(got, expected, strict=True))
@@ -471,7 +471,7 @@ def test_structural_risk_with_l2_penalty_adds_lambda_w_to_the_gradient():
     loss = F.mse_loss(w[0] * 3.0 + w[1], 1.0)
     risk = loss + lam / 2 * F.l2_penalty(w)
     data_grads = grad(loss, w)
-    expected = [g + lam * v.data for g, v in zip(data_grads, w)]
+    expected = [g + lam * v.data for g, v in zip(data_grads, w, strict=True)]
     assert grad(risk, w) == pytest.approx(expected, rel=TOL)
 
 
@@ -492,7 +492,7 @@ ALL_LOSSES = [
 ]
 
 
-@pytest.mark.parametrize("name", ALL_LOSSES + ["cross_entropy"])
+@pytest.mark.parametrize("name", [*ALL_LOSSES, "cross_entropy"])
 def test_a_bad_reduction_names_the_function_and_the_value(name):
     args = ([0.5, 0.5], 1) if name == "cross_entropy" else (0.5, 1.0)
     message = rf"^{name}: reduction must be 'mean', 'sum' or 'none', got 'avg'"

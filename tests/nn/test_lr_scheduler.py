@@ -35,9 +35,9 @@ def close(a, b, tol=1e-12):
 
 def assert_rates_close(got, want):
     assert len(got) == len(want)
-    for epoch, (g, w) in enumerate(zip(got, want)):
+    for epoch, (g, w) in enumerate(zip(got, want, strict=True)):
         assert len(g) == len(w)
-        assert all(close(a, b) for a, b in zip(g, w)), f"epoch {epoch}: {g} != {w}"
+        assert all(close(a, b) for a, b in zip(g, w, strict=True)), f"epoch {epoch}: {g} != {w}"
 
 
 def optimizer_with(lrs):
@@ -878,7 +878,7 @@ def test_a_failing_or_negative_lambda_changes_nothing():
     scheduler = LambdaLR(opt, lambda e: 1.0 - 0.5 * e)
     opt.step()
     scheduler.step()
-    with pytest.raises(ValueError, match="the new lr of param_groups.0. would be -0.05 at epoch 3"):
+    with pytest.raises(ValueError, match=r"the new lr of param_groups.0. would be -0.05 at epoch 3"):
         opt.step()
         scheduler.step()
         scheduler.step()

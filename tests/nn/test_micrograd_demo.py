@@ -22,7 +22,7 @@ from nn import MLP
 def test_micrograd_demo_reaches_full_training_accuracy():
     np.random.seed(1337)
     random.seed(1337)
-    moons = json.loads((Path(__file__).parent / "clients" / "micrograd_demo_moons.json").read_text())
+    moons = json.loads((Path(__file__).parent.parent / "clients" / "micrograd_demo_moons.json").read_text())
     X, y = np.array(moons["X"]), np.array(moons["y"])
     y = y * 2 - 1  # make y be -1 or 1
 
@@ -36,12 +36,12 @@ def test_micrograd_demo_reaches_full_training_accuracy():
             Xb, yb = X[ri], y[ri]
         inputs = [list(map(Value, xrow)) for xrow in Xb]
         scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores, strict=True)]
         data_loss = sum(losses) * (1.0 / len(losses))
         alpha = 1e-4
         reg_loss = alpha * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores, strict=True)]
         return total_loss, sum(accuracy) / len(accuracy)
 
     for k in range(100):

@@ -43,7 +43,7 @@ def test_one_output_layer_returns_a_value_and_wrong_lengths_are_errors():
         layer([1, 2])
     with pytest.raises(ValueError, match="Linear: expected an input of length 2, got length 3"):
         nn.Linear(2, 4)([1, 2, 3])
-    with pytest.raises(TypeError, match="MLP|Layer"):
+    with pytest.raises(TypeError, match=r"MLP|Layer"):
         nn.MLP(2, [1])("ab")
 
 
@@ -54,7 +54,7 @@ def test_linear_matches_its_formula_and_pytorch_init_bounds():
     x = [0.5, -1.0, 2.0, 0.0]
     out = lin(x)
     for j, o in enumerate(out):
-        expected = lin.bias[j].data + sum(w.data * xi for w, xi in zip(lin.weight[j], x))
+        expected = lin.bias[j].data + sum(w.data * xi for w, xi in zip(lin.weight[j], x, strict=True))
         assert o.data == pytest.approx(expected, rel=1e-15)
     assert [n for n, _ in lin.named_parameters()][:2] == ["weight.0.0", "weight.0.1"]
 

@@ -61,9 +61,9 @@ def close(a, b, tol=1e-12):
 
 def assert_rows_close(got, want, tol=1e-12):
     assert len(got) == len(want)
-    for step, (g, w) in enumerate(zip(got, want), 1):
+    for step, (g, w) in enumerate(zip(got, want, strict=True), 1):
         assert len(g) == len(w)
-        assert all(close(a, b, tol) for a, b in zip(g, w)), f"step {step}: {g} != {w}"
+        assert all(close(a, b, tol) for a, b in zip(g, w, strict=True)), f"step {step}: {g} != {w}"
 
 
 def run(name, kwargs, kind="fixed", steps=10):
@@ -73,7 +73,7 @@ def run(name, kwargs, kind="fixed", steps=10):
     rows = []
     for t in range(steps):
         if kind == "fixed":
-            for p, g in zip(ps, GRADS[t]):
+            for p, g in zip(ps, GRADS[t], strict=True):
                 p.grad = g
         else:
             opt.zero_grad()
@@ -1051,7 +1051,7 @@ def test_step_calls_the_closure_and_returns_its_loss():
 
     first = opt.step(closure)
     assert calls == [first.data]
-    assert all(close(p.data, x - 0.1 * g) for p, x, g in zip(ps, START, loss_grad(START)))
+    assert all(close(p.data, x - 0.1 * g) for p, x, g in zip(ps, START, loss_grad(START), strict=True))
     assert SGD([Value(1.0)]).step() is None
 
 
@@ -1102,14 +1102,14 @@ def test_param_groups_take_their_own_options_and_the_rest_from_the_defaults():
     assert [g["momentum"] for g in opt.param_groups] == [0, 0.9]
     assert opt.param_groups[1]["params"] == ps[1:]
     for t in range(10):
-        for p, g in zip(ps, GRADS[t]):
+        for p, g in zip(ps, GRADS[t], strict=True):
             p.grad = g
         opt.step()
-    assert all(close(p.data, w) for p, w in zip(ps, GROUPS_SGD_GOLDEN))
+    assert all(close(p.data, w) for p, w in zip(ps, GROUPS_SGD_GOLDEN, strict=True))
     # each group moves as if it had its own optimizer
     alone = ref_sgd(grads_for("fixed"), lr=0.1)[-1][0], *ref_sgd(
         grads_for("fixed"), lr=0.01, momentum=0.9)[-1][1:]
-    assert all(close(p.data, w) for p, w in zip(ps, alone))
+    assert all(close(p.data, w) for p, w in zip(ps, alone, strict=True))
 
 
 def test_param_groups_of_adam_match_pytorch():
@@ -1118,10 +1118,10 @@ def test_param_groups_of_adam_match_pytorch():
                                    "amsgrad": True}]
     opt = Adam(groups, lr=0.01)
     for t in range(10):
-        for p, g in zip(ps, GRADS[t]):
+        for p, g in zip(ps, GRADS[t], strict=True):
             p.grad = g
         opt.step()
-    assert all(close(p.data, w) for p, w in zip(ps, GROUPS_ADAM_GOLDEN))
+    assert all(close(p.data, w) for p, w in zip(ps, GROUPS_ADAM_GOLDEN, strict=True))
 
 
 def test_add_param_group_fills_in_defaults_and_does_not_change_the_dict():
@@ -1170,7 +1170,7 @@ def test_state_dict_through_json_resumes_identically(case):
     resumed.load_state_dict(saved)
     rows = []
     for t in range(4, 10):
-        for p, g in zip(ps, GRADS[t]):
+        for p, g in zip(ps, GRADS[t], strict=True):
             p.grad = g
         resumed.step()
         rows.append([p.data for p in ps])
@@ -1180,7 +1180,7 @@ def test_state_dict_through_json_resumes_identically(case):
 def test_state_dict_layout_is_pytorchs():
     ps = [Value(x) for x in START]
     opt = Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.1}], amsgrad=True)
-    for p, g in zip(ps, GRADS[0]):
+    for p, g in zip(ps, GRADS[0], strict=True):
         p.grad = g
     opt.step()
     sd = opt.state_dict()
@@ -1341,7 +1341,7 @@ CLIP_GRADS = [0.3, -1.2, 0.05, 2.5]
 
 def with_grads(grads):
     ps = [Value(0.0) for _ in grads]
-    for p, g in zip(ps, grads):
+    for p, g in zip(ps, grads, strict=True):
         p.grad = g
     return ps
 
@@ -1351,14 +1351,14 @@ def test_clip_grad_norm_matches_pytorch_and_the_formula(max_norm, norm_type, tot
     ps = with_grads(CLIP_GRADS)
     got = clip_grad_norm_(ps, max_norm, norm_type)
     assert close(got, total)
-    assert all(close(p.grad, g) for p, g in zip(ps, clipped))
+    assert all(close(p.grad, g) for p, g in zip(ps, clipped, strict=True))
     if norm_type == math.inf:
         norm = max(abs(g) for g in CLIP_GRADS)
     else:
         norm = sum(abs(g) ** norm_type for g in CLIP_GRADS) ** (1 / norm_type)
     coef = max_norm / (norm + 1e-6)
     assert close(got, norm)
-    assert all(close(p.grad, g * min(coef, 1.0)) for p, g in zip(ps, CLIP_GRADS))
+    assert all(close(p.grad, g * min(coef, 1.0)) for p, g in zip(ps, CLIP_GRADS, strict=True))
 
 
 def test_clip_grad_norm_leaves_small_gradients_exactly_alone():
@@ -1376,7 +1376,7 @@ def test_clip_grad_norm_accepts_one_value_inf_as_text_and_no_values():
 
 def test_clip_grad_norm_with_a_nonfinite_norm():
     ps = with_grads([1.0, math.inf])
-    with pytest.raises(RuntimeError, match="non-finite|is inf"):
+    with pytest.raises(RuntimeError, match=r"non-finite|is inf"):
         clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
     assert [p.grad for p in ps] == [1.0, math.inf]
     assert clip_grad_norm_(ps, 1.0) == math.inf  # as PyTorch: the scale is 0, inf * 0 is nan
@@ -1408,5 +1408,5 @@ def test_clip_grad_value_matches_pytorch():
     p = with_grads([-2.0])[0]
     clip_grad_value_(p, 1)
     assert p.grad == -1.0
-    with pytest.raises(ValueError, match="clip_grad_value_: invalid clip_value=-0.5"):
+    with pytest.raises(ValueError, match=r"clip_grad_value_: invalid clip_value=-0.5"):
         clip_grad_value_(ps, -0.5)

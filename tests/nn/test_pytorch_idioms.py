@@ -34,7 +34,7 @@ def close(a, b, tol=1e-12):
 def assert_nested_close(got, want, tol=1e-12):
     if isinstance(want, (list, tuple)):
         assert isinstance(got, (list, tuple)) and len(got) == len(want), (got, want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert_nested_close(g, w, tol)
     else:
         assert close(got, want, tol), (got, want)
@@ -77,9 +77,9 @@ def test_a_batch_has_the_gradients_of_its_samples_one_by_one():
     nn.MSELoss(reduction="sum")(model(X), y).backward()
     batched = [p.grad for p in model.parameters()]
     model.zero_grad()
-    for x, t in zip(X, y):
+    for x, t in zip(X, y, strict=True):
         nn.MSELoss(reduction="sum")(model(x), t[0]).backward()
-    assert all(close(a, b) for a, b in zip(batched, [p.grad for p in model.parameters()]))
+    assert all(close(a, b) for a, b in zip(batched, [p.grad for p in model.parameters()], strict=True))
 
 
 def test_a_one_output_layer_feeds_a_one_input_layer_in_a_batch():
@@ -153,7 +153,7 @@ def test_a_parameter_without_gradient_is_skipped_by_the_optimizer_and_clipping()
     opt.step()
     assert unused.data == before and opt.state[unused]["momentum_buffer"] == buffer
     assert used.data != 1.0
-    with pytest.raises(TypeError, match="SGD.zero_grad: set_to_none must be True or False"):
+    with pytest.raises(TypeError, match=r"SGD.zero_grad: set_to_none must be True or False"):
         opt.zero_grad(set_to_none=1)
 
 
@@ -173,10 +173,10 @@ def test_softmax_and_log_softmax_take_dim():
     columns = data_of(F.softmax(batch, dim=0))
     by_hand = [data_of(F.softmax([row[j] for row in batch])) for j in range(3)]
     assert columns == [[by_hand[j][i] for j in range(3)] for i in range(2)]
-    assert all(close(sum(column), 1.0) for column in zip(*columns))
+    assert all(close(sum(column), 1.0) for column in zip(*columns, strict=True))
     assert data_of(F.log_softmax(batch, dim=-2)) == data_of(F.log_softmax(batch, dim=0))
-    assert all(close(math.exp(a), b) for r, s in zip(data_of(F.log_softmax(batch, dim=0)), columns)
-               for a, b in zip(r, s))
+    assert all(close(math.exp(a), b) for r, s in zip(data_of(F.log_softmax(batch, dim=0)), columns, strict=True)
+               for a, b in zip(r, s, strict=True))
     assert data_of(F.softmax(batch[0], dim=0)) == data_of(F.softmax(batch[0], dim=None)) == rows[0]
     assert data_of(nn.LogSoftmax(dim=0)(batch)) == data_of(F.log_softmax(batch, dim=0))
     assert repr(nn.Softmax(dim=0)) == "Softmax(dim=0)" and repr(nn.Softmax()) == "Softmax()"
@@ -353,7 +353,7 @@ def test_label_smoothing_is_checked_and_shown():
         "CrossEntropyLoss(reduction='mean', label_smoothing=0.1)"
     )
     for bad in (-0.1, 1.5, math.nan):
-        with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
+        with pytest.raises(ValueError, match=r"label_smoothing must be between 0.0 and 1.0"):
             nn.CrossEntropyLoss(label_smoothing=bad)
         with pytest.raises(ValueError, match="cross_entropy: label_smoothing must be between"):
             F.cross_entropy(LOGITS, TARGETS, label_smoothing=bad)
@@ -400,7 +400,7 @@ def test_sequential_from_an_ordered_dict_names_its_children():
         _ = model.fc3
     with pytest.raises(IndexError, match="Sequential: index 7 is out of range for 4 modules"):
         model[7]
-    with pytest.raises(ValueError, match="contain no '.', got 'a.b'"):
+    with pytest.raises(ValueError, match=r"contain no '.', got 'a.b'"):
         nn.Sequential(OrderedDict([("a.b", nn.ReLU())]))
     with pytest.raises(TypeError, match="Sequential: item 'x' is a int, not a Module"):
         nn.Sequential(OrderedDict([("x", 3)]))
@@ -526,7 +526,7 @@ def flat_state(torch_model):
 
 def assert_same_run(theirs, ours, torch_model, model):
     assert len(theirs) == len(ours)
-    for epoch, (a, b) in enumerate(zip(theirs, ours)):
+    for epoch, (a, b) in enumerate(zip(theirs, ours, strict=True)):
         assert close(b, a), f"epoch {epoch}: {b} != {a} (torch)"
     want = flat_state(torch_model)
     got = model.state_dict()
@@ -544,7 +544,7 @@ def train_regression(model, nn, optim, X, y, epochs=16):
     optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
     losses = []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         optimizer.zero_grad()
         loss = criterion(model(X), y)
         loss.backward()
@@ -585,7 +585,7 @@ def train_classifier(model, nn, optim, X, y, epochs=30):
     scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1,
                                                      threshold=0.01)
     losses, norms, rates = [], [], []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         optimizer.zero_grad(set_to_none=True)
         loss = criterion(model(X), y)
         loss.backward()
@@ -611,7 +611,7 @@ def test_classification_with_adam_plateau_and_clipping_agrees_with_pytorch(torch
                               torch.tensor(labels))
     ours = train_classifier(model, nn, nn.optim, X, labels.tolist())
     assert_same_run(theirs[0], ours[0], torch_model, model)
-    assert all(close(b, a) for a, b in zip(theirs[1], ours[1]))  # the norms before clipping
+    assert all(close(b, a) for a, b in zip(theirs[1], ours[1], strict=True))  # the norms before clipping
     assert ours[2] == theirs[2]  # the rates, cut on the same epochs
     assert max(ours[1]) > 0.5 and min(ours[2]) < 0.05  # clipping and the plateau both acted
 
@@ -634,7 +634,7 @@ def make_training(model, optim):
 def train_epochs(model, nn, optimizer, scheduler, X, y, epochs):
     criterion = nn.NLLLoss()
     losses = []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         optimizer.zero_grad()
         loss = criterion(model(X), y)
         loss.backward()

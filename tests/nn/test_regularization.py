@@ -86,9 +86,9 @@ def close(actual, expected, tol=TOL):
 
 def torch_like_bn(**kwargs):
     bn = BatchNorm1d(3, **kwargs)
-    for p, w in zip(bn.weight, W):
+    for p, w in zip(bn.weight, W, strict=True):
         p.data = w
-    for p, b in zip(bn.bias, B):
+    for p, b in zip(bn.bias, B, strict=True):
         p.data = b
     return bn
 
@@ -104,7 +104,7 @@ def test_batchnorm_training_output_and_gradients_match_torch():
     bn = torch_like_bn()
     x = leaves(X1)
     y = bn(x)
-    loss = sum(c * v + 0.1 * v**3 for c_row, y_row in zip(C, y) for c, v in zip(c_row, y_row))
+    loss = sum(c * v + 0.1 * v**3 for c_row, y_row in zip(C, y, strict=True) for c, v in zip(c_row, y_row, strict=True))
     loss.backward()
     assert close(y, TRAIN_OUT)
     assert close(loss, LOSS)
@@ -127,7 +127,7 @@ def test_batchnorm_running_statistics_and_eval_match_torch():
     x = leaves(X1)
     y = bn(x)
     assert close(y, EVAL_OUT)
-    sum(c * v for c_row, y_row in zip(C, y) for c, v in zip(c_row, y_row)).backward()
+    sum(c * v for c_row, y_row in zip(C, y, strict=True) for c, v in zip(c_row, y_row, strict=True)).backward()
     assert close([[v.grad for v in row] for row in x], EVAL_GRAD_X)
     assert close(bn.running_mean, RUNNING_MEAN_2)  # eval leaves the statistics alone
     assert bn.num_batches_tracked == 2
@@ -290,7 +290,7 @@ def test_dropout_gradient_is_the_mask_times_the_scale():
     x = [Value(1.0) for _ in range(50)]
     y = Dropout(0.25, generator=5)(x)
     sum(y).backward()
-    for xi, yi in zip(x, y):
+    for xi, yi in zip(x, y, strict=True):
         assert xi.grad == (1 / 0.75 if yi.data else 0.0)
 
 
@@ -310,7 +310,7 @@ def test_dropout_masks_are_reproducible_and_fresh_each_call():
 def test_dropout_keeps_the_shape_of_nested_lists_and_numbers():
     y = Dropout(0.5, generator=1)([[1.0, 2.0], [3.0, Value(4.0)]])
     assert [len(row) for row in y] == [2, 2]
-    assert all(v in (0.0, 2 * x) for v, x in zip((y[0][0], y[0][1], y[1][0]), (1.0, 2.0, 3.0)))
+    assert all(v in (0.0, 2 * x) for v, x in zip((y[0][0], y[0][1], y[1][0]), (1.0, 2.0, 3.0), strict=True))
     assert isinstance(Dropout(0.5, generator=1)(Value(1.0)), Value)
 
 

@@ -53,7 +53,7 @@ def trained(name: str, **kwargs):
     params = [Value(0.5), Value(-1.5), Value(2.0), Value(0.25)]
     opt = OPTIMIZERS[name]([{"params": params[:2]}, {"params": params[2:]}], lr=0.1, **kwargs)
     for grads in ([0.3, -0.2, 0.1, 0.4], [0.1, 0.5, -0.3, 0.2]):
-        for p, g in zip(params, grads):
+        for p, g in zip(params, grads, strict=True):
             p.grad = g
         opt.step()
     return opt, params
@@ -250,7 +250,7 @@ def test_a_scheduler_refuses_to_pass_on_an_invalid_rate_edited_into_a_group():
     opt = one_group()
     scheduler = StepLR(opt, step_size=5)
     opt.param_groups[0]["lr"] = -0.5
-    with pytest.raises(ValueError, match="would be -0.5 at epoch 1"):
+    with pytest.raises(ValueError, match=r"would be -0.5 at epoch 1"):
         scheduler.step()
     assert scheduler.last_epoch == 0
 
@@ -310,7 +310,7 @@ def moons():
 def test_fit_with_lr_1e308_stops_clearly_and_leaves_a_finite_savable_model(name, compiled,
                                                                           tmp_path):
     model = nn.MLP(2, [4, 1], generator=0)
-    with pytest.raises(nn.NonFiniteLossError, match="fit: .*epoch") as info:
+    with pytest.raises(nn.NonFiniteLossError, match=r"fit: .*epoch") as info:
         nn.fit(model, nn.MaxMarginLoss(), OPTIMIZERS[name](model.parameters(), lr=1e308),
                moons(), epochs=5, progress=False, compiled=compiled)
     assert all(math.isfinite(p.data) for p in model.parameters())

@@ -1,4 +1,4 @@
-"""Golden values for tests/test_nn_regularization.py and tests/test_nn_init.py (torch, float64)."""
+"""Golden values for tests/nn/test_regularization.py and tests/nn/test_init.py (torch, float64)."""
 import torch
 
 torch.set_default_dtype(torch.float64)

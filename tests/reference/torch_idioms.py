@@ -3,10 +3,10 @@
 Not part of the test suite: run it with a Python that has torch 2.13.0 installed
 (``.venv/bin/python tests/reference/torch_idioms.py``) and paste what it prints:
 
-* ``NADAM_RADAM_GOLDEN`` rows at the end of ``OPTIM_GOLDEN`` in tests/test_optim.py
+* ``NADAM_RADAM_GOLDEN`` rows at the end of ``OPTIM_GOLDEN`` in tests/nn/test_optim.py
   (same start, gradients and loss as tests/reference/torch_optim.py);
-* ``MORE_SCHEDULER_GOLDEN`` into tests/test_lr_scheduler.py;
-* ``NLL_GOLDEN`` and ``SMOOTHING_GOLDEN`` into tests/test_pytorch_idioms.py.
+* ``MORE_SCHEDULER_GOLDEN`` into tests/nn/test_lr_scheduler.py;
+* ``NLL_GOLDEN`` and ``SMOOTHING_GOLDEN`` into tests/nn/test_pytorch_idioms.py.
 """
 import torch
 import torch.nn.functional as F
@@ -55,7 +55,7 @@ def run(name, kind, kw):
     rows = []
     for t in range(10):
         if kind == "fixed":
-            for p, g in zip(ps, GRADS[t]):
+            for p, g in zip(ps, GRADS[t], strict=True):
                 p.grad = torch.tensor(g)
         else:
             opt.zero_grad()
@@ -82,7 +82,7 @@ print("\n".join(out))
 # ---------------- schedulers: each group's lr (and momentum) after construction and each step
 def opt_with(lrs, cls=SGD, **kw):
     ps = [torch.tensor(0.0, requires_grad=True) for _ in lrs]
-    return cls([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs)], foreach=False, **kw)
+    return cls([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs, strict=True)], foreach=False, **kw)
 
 
 def seq(make, lrs, n=12, cls=SGD, probe=None, **kw):

@@ -1,4 +1,4 @@
-"""Golden values for tests/test_nn_activations.py and tests/test_nn_losses.py, from torch (float64)."""
+"""Golden values for tests/nn/test_activations.py and tests/nn/test_losses.py, from torch (float64)."""
 import sys
 
 import torch
@@ -164,5 +164,5 @@ def losses(out):
 
 if __name__ == "__main__":
     print("torch", torch.__version__, file=sys.stderr)
-    activations(sys.stdout)  # paste into tests/test_nn_activations.py
-    losses(sys.stdout)  # paste into tests/test_nn_losses.py
+    activations(sys.stdout)  # paste into tests/nn/test_activations.py
+    losses(sys.stdout)  # paste into tests/nn/test_losses.py

@@ -1,4 +1,4 @@
-"""Golden numbers for tests/test_optim.py and tests/test_lr_scheduler.py, from real PyTorch (float64).
+"""Golden numbers for tests/nn/test_optim.py and tests/nn/test_lr_scheduler.py, from real PyTorch (float64).
 
 Not part of the test suite: run it with a Python that has torch installed and
 paste what it prints into the tests.
@@ -71,7 +71,7 @@ def state_of(opt):
 def run_fixed(opt, ps):
     traj = []
     for g in GRADS:
-        for p, gi in zip(ps, g):
+        for p, gi in zip(ps, g, strict=True):
             p.grad = torch.tensor(gi)
         opt.step()
         traj.append([p.item() for p in ps])
@@ -115,13 +115,13 @@ CLIP_GRADS = [0.3, -1.2, 0.05, 2.5]
 out.append("CLIP_NORM_GOLDEN = [  # (max_norm, norm_type, total norm, clipped grads)")
 for max_norm, norm_type in ((1.0, 2.0), (1.0, float("inf")), (0.5, 3.0), (10.0, 1.0), (2.0, 0.5)):
     ps = [torch.tensor(0.0, requires_grad=True) for _ in CLIP_GRADS]
-    for p, g in zip(ps, CLIP_GRADS):
+    for p, g in zip(ps, CLIP_GRADS, strict=True):
         p.grad = torch.tensor(g)
     total = clip_grad_norm_(ps, max_norm, norm_type)
     out.append(f"    ({max_norm!r}, {norm_type!r}, {total.item()!r}, {[p.grad.item() for p in ps]!r}),")
 out.append("]")
 ps = [torch.tensor(0.0, requires_grad=True) for _ in CLIP_GRADS]
-for p, g in zip(ps, CLIP_GRADS):
+for p, g in zip(ps, CLIP_GRADS, strict=True):
     p.grad = torch.tensor(g)
 clip_grad_value_(ps, 0.5)
 out.append(f"CLIP_VALUE_GOLDEN = {[p.grad.item() for p in ps]!r}")
@@ -134,7 +134,7 @@ sched = []
 
 def opt_with(lrs):
     ps = [torch.tensor(0.0, requires_grad=True) for _ in lrs]
-    return SGD([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs)], foreach=False)
+    return SGD([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs, strict=True)], foreach=False)
 
 
 def seq(make, lrs, n=12):

@@ -1,4 +1,4 @@
-"""Regenerate the PyTorch reference numbers in tests/test_torch_reference.py.
+"""Regenerate the PyTorch reference numbers in tests/autograd/test_torch_reference.py.
 
 Not part of the test suite (the suite does not need torch): run it with a
 Python that has torch installed, and paste its output into the test file.
