@@ -43,7 +43,8 @@ time with ``register``::
         text=("1 + {out}²",), sample=((-1.4, 1.4),),
         doc="tangent; d/dx = 1/cos² x = 1 + out²"))
 
-Everything else is made from the row (``unregister`` takes it all back):
+Everything else is made from the row (``unregister`` takes it back, except the
+elementary functions added to the backends: nodes and tapes the row made still call them):
 
 - the methods ``x.tan()`` on ``Value`` (the fast node builders of
   ``autograd.value``) and on ``Dual`` (``autograd.scalar.row_methods``, one
@@ -66,9 +67,11 @@ value by an independent closed form: its one row there is the test.
 
 from __future__ import annotations
 
+import keyword
 import math
 import numbers
 import operator
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import CodeType, FunctionType
@@ -76,7 +79,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .errors import DivisionByZero, DomainError, OpError
+from .errors import DivisionByZero, DomainError, OpError, RuleError
 
 # --------------------------------------------------------------------------- backends
 
@@ -202,9 +205,6 @@ ARRAYS = _Arrays
 # functions they call), so a new row needs no edit here unless ``math`` lacks its function.
 # The backends stay plain classes: a ``__getattr__`` fallback would slow every lookup 2.5x.
 
-# (backend, name) for every function added by ``_provide``: recomputed when a row goes.
-_RESOLVED: set[tuple[type, str]] = set()
-
 
 def _looked_up(fn: Any, seen: set[int]) -> set[str]:
     """The names ``fn`` looks up (attributes, globals), with those of the functions it calls."""
@@ -230,7 +230,14 @@ def _values_method(name: str) -> Callable[..., Any]:
     on_floats = getattr(math, name)
 
     def call(x: Any, *rest: Any) -> Any:
-        return on_floats(x, *rest) if isinstance(x, (float, int)) else getattr(x, name)(*rest)
+        if isinstance(x, (float, int)):
+            return on_floats(x, *rest)
+        method = getattr(x, name, None)
+        if method is None:
+            raise RuleError(f"m.{name}({type(x).__name__}): a rule that uses m.{name} runs on "
+                            f"Values (create_graph=True) through the method {name!r}, which no "
+                            f"row of the table gives; register a row named {name!r} too")
+        return method(*rest)
 
     call.__name__ = name
     return call
@@ -255,13 +262,17 @@ def _provide(row: Primitive) -> None:
         for backend, fn in ((FLOATS, getattr(math, name)), (ARRAYS, _arrays_function(name)),
                             (VALUES, _values_method(name))):
             setattr(backend, name, staticmethod(fn))
-            _RESOLVED.add((backend, name))
 
 # --------------------------------------------------------------------------- rows
 
 
-# Python's reflected operators: a method of this name computes ``other (op) self``.
-REFLECTED = frozenset({"__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__"})
+# The operators a row may provide (``methods``): Python calls these on a number. A reflected
+# one (``__radd__``) computes ``other (op) self``; any other dunder name is refused by register.
+UNARY_OPERATORS = frozenset({"__neg__", "__pos__", "__abs__", "__invert__"})
+BINARY_OPERATORS = frozenset({"__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__",
+                              "__mod__", "__pow__", "__matmul__", "__lshift__", "__rshift__",
+                              "__and__", "__xor__", "__or__"})
+REFLECTED = frozenset(f"__r{name[2:]}" for name in BINARY_OPERATORS)
 
 
 @dataclass(frozen=True)
@@ -655,15 +666,28 @@ def register(row: Primitive) -> Primitive:
     ``Dual`` have its methods, the test strategies draw it, the command line
     may call it, and every mode of differentiation runs it. Raises
     ``ValueError`` if the name is taken or a method name is used by another
-    row, ``TypeError`` if the row is malformed.
+    row or by the classes themselves (``backward``, ``data``...), ``TypeError``
+    if the row is malformed (see ``_method_problem`` for the names a method may
+    have). All or nothing: a registration that fails leaves no trace.
     """
     if not isinstance(row, Primitive):
         raise TypeError(f"register: expected a Primitive, got {type(row).__name__}")
+    if not isinstance(row.name, str) or not row.name:
+        raise TypeError(f"register: a row's name must be a non-empty str, got {row.name!r}")
     if row.name in PRIMITIVES:
         raise ValueError(f"register: the table has a row named {row.name!r} already")
-    if row.method_names and row.arity not in (1, 2):
-        raise TypeError(f"register: {row.name!r} has {row.arity} inputs; methods are made "
-                        "for 1 or 2 (give methods=() and use autograd.apply)")
+    if type(row.arity) is not int or row.arity not in (1, 2):
+        raise TypeError(f"register: {row.name!r} has arity {row.arity!r}; the engine builds "
+                        "nodes of 1 or 2 inputs")
+    if row.methods is not None and not (
+        isinstance(row.methods, tuple) and all(isinstance(m, str) for m in row.methods)
+    ):
+        raise TypeError(f"register: {row.name!r} has methods={row.methods!r}; give a tuple of "
+                        "names, or None for the row's own name")
+    for method in row.method_names:
+        problem = _method_problem(row, method)
+        if problem:
+            raise TypeError(f"register: {row.name!r} cannot have the method {method!r}: {problem}")
     if row.params and not row.param_samples:
         raise TypeError(f"register: {row.name!r} has params {row.params}; give param_samples too")
     if len(row.defaults) > len(row.params):
@@ -675,32 +699,68 @@ def register(row: Primitive) -> Primitive:
     if clash:
         raise ValueError(f"register: the method {clash[0]!r} belongs to the row "
                          f"{taken[clash[0]]!r}")
-    TABLE._rows.append(row)
-    PRIMITIVES[row.name] = row
-    _provide(row)
-    if not row.params:
-        OPS[row.name] = Op(row)
-    told: list[Listener] = []
+    called: list[Listener] = []
     try:
+        TABLE._rows.append(row)
+        PRIMITIVES[row.name] = row
+        if not row.params:
+            OPS[row.name] = Op(row)
         for listener in _listeners:
+            called.append(listener)  # before the call: one that fails half-way undoes its part
             listener(row, True)
-            told.append(listener)
+        _provide(row)  # last: its functions stay on the backends (see unregister)
     except BaseException:
         _forget(row)
-        for listener in told:
+        for listener in reversed(called):
             listener(row, False)
         raise
     return row
 
 
+def _method_problem(row: Primitive, name: str) -> str:
+    """Why ``name`` cannot be a method of ``row`` ('' if it can).
+
+    A method is a public identifier (``x.tan()``), or a numeric operator that
+    fits the row: a unary one (``__neg__``) for one input, a binary one
+    (``__add__``) for two inputs or for one input and one param (``x ** c``),
+    a reflected one (``__radd__``) for two inputs and no params.
+    """
+    if name.startswith("__") and name.endswith("__"):
+        if name in UNARY_OPERATORS:
+            fits = row.arity == 1 and not row.params
+        elif name in BINARY_OPERATORS:
+            fits = row.arity + len(row.params) == 2
+        elif name in REFLECTED:
+            fits = row.arity == 2 and not row.params
+        else:
+            return "a dunder method must be a numeric operator (__add__, __radd__, __neg__...)"
+        if not fits:
+            return (f"the operator takes {'one operand' if name in UNARY_OPERATORS else 'two'}, "
+                    f"and the row has {row.arity} input(s) and params {row.params}")
+        return ""
+    if not name.isidentifier() or name.startswith("_"):
+        return "a method name must be a public identifier (no leading '_')"
+    if keyword.iskeyword(name):
+        return "it is a Python keyword, so x.name(...) could not be written"
+    if unicodedata.normalize("NFKC", name) != name:
+        return "Python reads identifiers in NFKC form, so x.name(...) would look up another name"
+    return ""
+
+
 def unregister(name: str) -> Primitive:
     """Take the row ``name`` out of the table and everything generated from it; return the row.
 
-    Nodes already made by it keep their op and can still be differentiated.
+    Only rows added with ``register`` can go: the library's own rows
+    (``_ROWS``) are what its hand-written code and ``nn`` are built on.
+    Nodes already made by the row keep their op and can still be
+    differentiated (the elementary functions it added to the backends stay).
     """
-    row = PRIMITIVES.get(name)
+    row = PRIMITIVES.get(name) if isinstance(name, str) else None
     if row is None:
         raise ValueError(f"unregister: no row named {name!r}")
+    if any(row is own for own in _ROWS):
+        raise ValueError(f"unregister: {name!r} is one of the library's own rows; only rows "
+                         "added with register can be taken out")
     _forget(row)
     for listener in _listeners:
         listener(row, False)
@@ -708,16 +768,12 @@ def unregister(name: str) -> Primitive:
 
 
 def _forget(row: Primitive) -> None:
-    TABLE._rows.remove(row)
-    del PRIMITIVES[row.name]
-    OPS.pop(row.name, None)
+    TABLE._rows[:] = [r for r in TABLE._rows if r is not row]
+    if PRIMITIVES.get(row.name) is row:
+        del PRIMITIVES[row.name]
+        OPS.pop(row.name, None)
     for key in [k for k in _PARAM_OPS if k[0] == row.name]:
         del _PARAM_OPS[key]
-    for backend, name in _RESOLVED:  # then provided again for the rows that stay
-        delattr(backend, name)
-    _RESOLVED.clear()
-    for other in TABLE:
-        _provide(other)
 
 
 for _row in _ROWS:

@@ -334,8 +334,31 @@ def _uninstall(cls: type, row: Primitive) -> None:
             delattr(cls, name)
 
 
+def _taken(row: Primitive) -> str:
+    """``Class.name`` for a method of ``row`` that a scalar class has already, not made from a
+    row (``Value.backward``, ``Value.data``, ``Scalar.__pow__``); '' if there is none."""
+    classes, k = [Scalar], 0
+    while k < len(classes):  # Scalar and every subclass of it, Dual and Value among them
+        classes.extend(classes[k].__subclasses__())
+        k += 1
+    for cls in classes:
+        for name in row.method_names:
+            attr = next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+            if attr is not None and not hasattr(attr, "__row__"):
+                return f"{cls.__name__}.{name}"
+    return ""
+
+
 def _on_table_change(row: Primitive, added: bool) -> None:
-    """Keep every class's methods in step with the table (``primitives.register``)."""
+    """Keep every class's methods in step with the table (``primitives.register``).
+
+    A new row may not hide what a class has already: that raises before anything is installed.
+    """
+    if added:
+        taken = _taken(row)
+        if taken:
+            raise ValueError(f"register: the row {row.name!r} would replace {taken}, which is "
+                             "not made from a row; give the row another method name")
     for cls in _SURFACES:
         if added:
             _install(cls, row)

@@ -263,7 +263,10 @@ def apply(op: Primitive | Op | str, *inputs: Any, params: tuple = ()) -> Value:
         raise TypeError(f"apply: the Op {op!r} has its parameters bound already; "
                         "pass params only with a name or a Primitive")
     arity = op.prim.arity
-    if len(inputs) != arity or arity not in (1, 2):
+    if arity not in (1, 2):
+        raise TypeError(f"apply: {op!r} has arity {arity!r}; the engine builds nodes of 1 or 2 "
+                        "inputs")
+    if len(inputs) != arity:
         raise TypeError(f"apply: {op!r} takes {arity} input(s), got {len(inputs)}")
     first = inputs[0] if type(inputs[0]) is Value else _lift(inputs[0], op)
     if first is NotImplemented:

@@ -21,8 +21,7 @@ ever handed to ``eval``, ``exec`` or compiled to code. Allowed are:
   that name with the defaults, and ``max`` / ``min`` for ``maximum`` /
   ``minimum``. The list is read from the table when an expression is parsed,
   so a row added with ``autograd.primitives.register`` can be called at once;
-  ``functions()`` gives it, and so do ``UNARY_FUNCTIONS``, ``BINARY_FUNCTIONS``
-  and ``FUNCTIONS``.
+  ``functions()`` gives it.
 
 ``x ** c`` with a literal exponent ``c`` is the engine's constant power (a
 node drawn ``**c``); any other exponent is a ``Value`` (``x ** y``, which
@@ -79,20 +78,10 @@ def functions() -> dict[str, tuple[str, int]]:
                 if not method.startswith("_"):
                     table[method] = (method, row.arity)
     for alias, method in ALIASES.items():
-        if method in table:
+        if method in table and alias not in table:  # a row's own method of that name comes first
             table[alias] = table[method]
     return table
 
-
-def __getattr__(name: str) -> object:
-    """``UNARY_FUNCTIONS``, ``BINARY_FUNCTIONS`` and ``FUNCTIONS``, read from the table now."""
-    if name == "UNARY_FUNCTIONS":
-        return tuple(f for f, (_, arity) in functions().items() if arity == 1)
-    if name == "BINARY_FUNCTIONS":
-        return {f: method for f, (method, arity) in functions().items() if arity == 2}
-    if name == "FUNCTIONS":
-        return tuple(functions())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _OPERATORS: dict[type, tuple[str, Callable[[Value, Value], Value]]] = {
     ast.Add: ("+", lambda a, b: a + b),

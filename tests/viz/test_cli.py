@@ -387,3 +387,12 @@ def test_cli_errors_in_a_subprocess(tmp_path):
     assert overflow.returncode == 1
     assert overflow.stderr == "python -m viz: error: exp(1000.0): result overflows a float\n"
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_callable_functions_have_one_public_name_read_from_the_table():
+    from viz import expression
+
+    stale = [n for n in ("UNARY_FUNCTIONS", "BINARY_FUNCTIONS", "FUNCTIONS") if hasattr(expression, n)]
+    assert not stale, f"{stale}: functions() is the one list"
+    assert expression.functions()["tanh"] == ("tanh", 1)
+    assert expression.functions()["max"] == ("maximum", 2)
