@@ -1,31 +1,39 @@
-"""Tape benchmark: one full-batch training epoch of MLP(2, [16, 16, 1]) on two moons, five ways.
+"""Tape benchmark: one full-batch training epoch of MLP(2, [16, 16, 1]) on two moons.
 
 An epoch is: forward over every sample, the hinge loss mean_s relu(1 - y_s
 s_s) (micrograd's demo loss, without its L2 term: that term is per model,
 not per sample), zero the gradients, backward, and an SGD step on every
-parameter (``p.data -= lr * p.grad``).
+parameter (``p -= lr * grad``). No contender computes the gradients with
+respect to the data (the tape's ``backward(..., inputs=False)``; PyTorch's
+and JAX's data need no gradient). Compared, side by side:
 
-- on 100 points: this library's scalar engine, the same model traced once
-  and replayed as a tape (``autograd.trace``), and micrograd 0.1.0;
-- on 10,000 points: the tape, and the same network written by hand in numpy
-  (forward, backward and update on weight matrices).
+- on 10,000 and 100,000 points: this library's tape (``autograd.trace``,
+  traced once before timing), PyTorch eager and JAX ``jit`` (the whole
+  epoch, ``value_and_grad`` and the SGD update, one compiled function,
+  waited for with ``block_until_ready``), all in float64, and the same
+  network written by hand in numpy;
+- on 100 points: the scalar engine, the tape and micrograd 0.1.0.
 
-The tape is timed with its default plan (steps grouped, neurons as matrix
-products) and, for comparison, with the plain one (``fuse=False``: one numpy
-call per scalar step).
+Threads: every library runs on ONE thread (numpy's OpenBLAS and XLA's
+Eigen pool through their environment variables, set before they are
+imported: the script re-executes itself once to set them; PyTorch through
+``torch.set_num_threads(1)``). The machine has 2 cores and other work may
+run on it, so this compares the work each does per core; ``--threads 2``
+gives each library both cores instead.
 
-All run in the same process and run, garbage collector on; each figure is a
-median over several epochs, the tape and numpy interleaved. Tracing is done
-once, before timing (its time is printed). Targets: the tape at least 100x
-faster than micrograd on 100 points, and within 3x of hand-written numpy on
-10,000 points. Before timing, one epoch of each of ours is checked to give
-the same loss and the same parameters as the scalar engine.
+Timing: the contenders run round-robin, one epoch each in turn, each round
+starting one contender further along, so load on the machine and cold caches
+hit them alike; each figure is the median over ``--epochs`` epochs (101 by
+default, at least 31), garbage collector on. Before timing, one epoch from the
+same weights is checked to give the same loss (to 1e-9) in every one.
 
-Run: make bench
+Run: make bench (or python benchmarks/bench_tape.py [--threads N] [--epochs N])
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import statistics
 import sys
@@ -37,36 +45,48 @@ import numpy as np
 import nn
 from autograd import Value, trace
 
-try:
-    from micrograd.engine import Value as MicroValue
-    from micrograd.nn import MLP as MicroMLP
-except ImportError:  # pragma: no cover - the bench extra installs it
-    sys.exit("micrograd is not installed: run `make bench` (pip install -e '.[bench]')")
-
 LR = 0.05
+SIZES = (10_000, 100_000)
 
 
-def scalar_epoch(model, params, V, X, y) -> float:
-    """The scalar engine (or micrograd, with its Value): a graph per sample, then backward."""
-    losses = [(1 + -yi * model([V(a), V(b)])).relu() for (a, b), yi in zip(X, y)]
-    loss = sum(losses) * (1.0 / len(losses))
-    for p in params:
-        p.grad = 0.0
-    loss.backward()
-    for p in params:
-        p.data -= LR * p.grad
-    return loss.data
+def _pin_threads(threads: int) -> None:
+    """Re-run this script once with numpy's and XLA's thread counts set (read at import)."""
+    wanted = {
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "XLA_FLAGS": (f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
+                      f"intra_op_parallelism_threads={threads}"),
+    }
+    if all(os.environ.get(k) == v for k, v in wanted.items()):
+        return
+    os.environ.update(wanted)
+    os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
-def tape_epoch(tape, params, data: np.ndarray) -> float:
-    """The tape: per-sample losses on arrays, then the batch-summed gradients into p.grad."""
-    losses = tape.forward(data)
-    for p in params:
-        p.grad = 0.0
-    tape.backward(1.0 / len(data))  # d mean / d loss_s
-    for p in params:
-        p.data -= LR * p.grad
-    return float(losses.mean())
+# --------------------------------------------------------------------------- the contenders
+
+
+def hinge(model: nn.MLP) -> Callable:
+    """The per-sample loss the tape records: relu(1 - y * model(x))."""
+    return lambda a, b, y: (1 + -y * model([a, b])).relu()
+
+
+class TapeEpoch:
+    """The tape: per-sample losses on arrays, batch-summed gradients into p.grad, SGD on Values."""
+
+    def __init__(self, model: nn.MLP, data: np.ndarray, fuse: bool = True) -> None:
+        self.tape = trace(hinge(model), data[0].tolist(), fuse=fuse)
+        self.params = model.parameters()
+        self.data = data
+
+    def __call__(self) -> float:
+        losses = self.tape.forward(self.data)
+        for p in self.params:
+            p.grad = 0.0
+        self.tape.backward(1.0 / len(self.data), inputs=False)  # d mean / d loss_s; no d/dX
+        for p in self.params:
+            p.data -= LR * p.grad
+        return float(losses.mean())
 
 
 def weights_of(model: nn.MLP) -> list[np.ndarray]:
@@ -78,125 +98,218 @@ def weights_of(model: nn.MLP) -> list[np.ndarray]:
     return arrays
 
 
-def numpy_epoch(weights: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
-    """The same epoch by hand: X is (2, n) and y (1, n), one column per sample, as on the tape.
+class NumpyEpoch:
+    """The same epoch by hand in numpy, one column per sample: h = W x + b, a = relu(h)."""
 
-    Forward h = W x + b, a = relu(h); backward the transposed products. (Rows
-    per sample, X @ W.T, was slower here; this is the stronger baseline.)
-    """
-    W1, b1, W2, b2, W3, b3 = weights
-    n = X.shape[1]
-    h1 = W1 @ X + b1[:, None]
-    a1 = np.maximum(h1, 0.0)
-    h2 = W2 @ a1 + b2[:, None]
-    a2 = np.maximum(h2, 0.0)
-    s = W3 @ a2 + b3[:, None]
-    margin = 1.0 - y * s
-    loss = float(np.maximum(margin, 0.0).mean())
-    ds = -y * (margin > 0) / n
-    dh2 = (W3.T @ ds) * (h2 > 0)
-    dh1 = (W2.T @ dh2) * (h1 > 0)
-    grads = [dh1 @ X.T, dh1.sum(1), dh2 @ a1.T, dh2.sum(1), ds @ a2.T, ds.sum(1)]
-    for w, g in zip(weights, grads):
-        w -= LR * g
-    return loss
+    def __init__(self, model: nn.MLP, data: np.ndarray) -> None:
+        self.weights = weights_of(model)
+        self.X = np.ascontiguousarray(data[:, :2].T)
+        self.y = data[:, 2][None, :].copy()
+
+    def __call__(self) -> float:
+        W1, b1, W2, b2, W3, b3 = self.weights
+        X, y = self.X, self.y
+        n = X.shape[1]
+        h1 = W1 @ X + b1[:, None]
+        a1 = np.maximum(h1, 0.0)
+        h2 = W2 @ a1 + b2[:, None]
+        a2 = np.maximum(h2, 0.0)
+        s = W3 @ a2 + b3[:, None]
+        margin = 1.0 - y * s
+        loss = float(np.maximum(margin, 0.0).mean())
+        ds = -y * (margin > 0) / n
+        dh2 = (W3.T @ ds) * (h2 > 0)
+        dh1 = (W2.T @ dh2) * (h1 > 0)
+        grads = [dh1 @ X.T, dh1.sum(1), dh2 @ a1.T, dh2.sum(1), ds @ a2.T, ds.sum(1)]
+        for w, g in zip(self.weights, grads, strict=True):
+            w -= LR * g
+        return loss
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+class TorchEpoch:
+    """PyTorch eager, float64: the same layers as tensors, autograd backward, SGD by hand."""
+
+    def __init__(self, model: nn.MLP, data: np.ndarray) -> None:
+        import torch
+
+        self.torch = torch
+        self.weights = [torch.tensor(w, dtype=torch.float64, requires_grad=True)
+                        for w in weights_of(model)]
+        self.X = torch.tensor(data[:, :2], dtype=torch.float64)
+        self.y = torch.tensor(data[:, 2], dtype=torch.float64)
+
+    def __call__(self) -> float:
+        torch = self.torch
+        W1, b1, W2, b2, W3, b3 = self.weights
+        h = torch.relu(self.X @ W1.T + b1)
+        h = torch.relu(h @ W2.T + b2)
+        s = (h @ W3.T + b3)[:, 0]
+        loss = torch.relu(1.0 - self.y * s).mean()
+        for w in self.weights:
+            w.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for w in self.weights:
+                w -= LR * w.grad
+        return float(loss.item())
+
+
+class JaxEpoch:
+    """JAX, float64: one jitted function does the epoch (value_and_grad and the SGD update)."""
+
+    def __init__(self, model: nn.MLP, data: np.ndarray) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+
+        def loss(ws, X, y):
+            W1, b1, W2, b2, W3, b3 = ws
+            h = jnp.maximum(X @ W1.T + b1, 0.0)
+            h = jnp.maximum(h @ W2.T + b2, 0.0)
+            s = (h @ W3.T + b3)[:, 0]
+            return jnp.mean(jnp.maximum(1.0 - y * s, 0.0))
+
+        @jax.jit
+        def epoch(ws, X, y):
+            value, grads = jax.value_and_grad(loss)(ws, X, y)
+            return value, [w - LR * g for w, g in zip(ws, grads, strict=True)]
+
+        self.epoch = epoch
+        self.weights = [jnp.asarray(w, dtype=jnp.float64) for w in weights_of(model)]
+        self.X = jnp.asarray(data[:, :2], dtype=jnp.float64)
+        self.y = jnp.asarray(data[:, 2], dtype=jnp.float64)
+        value, _ = epoch(self.weights, self.X, self.y)  # compile now, not while timed
+        value.block_until_ready()
+
+    def __call__(self) -> float:
+        value, self.weights = self.epoch(self.weights, self.X, self.y)
+        value.block_until_ready()
+        return float(value)
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def moons(n: int, generator: int = 0) -> np.ndarray:
+    """n two-moons points with labels +-1, one row (x1, x2, y) per sample."""
+    X, labels = nn.data.two_moons(n, noise=0.1, generator=generator)
+    return np.column_stack([np.array(X), [2.0 * t - 1.0 for t in labels]])
 
 
 def interleaved(fns: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Median times of several functions run in turn, so that machine load hits them alike."""
+    """Median times of several functions run in turn, so that machine load hits them alike.
+
+    Each round starts one contender further along (round r runs r, r+1, ..., then 0, ...), so
+    none always follows the same other one: whoever runs next finds the caches full of the
+    previous one's arrays, and that cost is spread over all of them alike.
+    """
     times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times):
+    for r in range(repeats):
+        for k in range(len(fns)):
+            i = (r + k) % len(fns)
             t0 = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - t0)
+            fns[i]()
+            times[i].append(time.perf_counter() - t0)
     return [statistics.median(ts) for ts in times]
 
 
-def hinge(model):
-    return lambda a, b, y: (1 + -y * model([a, b])).relu()
+def contenders(n: int) -> dict[str, Callable[[], float]]:
+    """Each way of running the epoch, on n points, every one from the same initial weights."""
+    data = moons(n)
+    return {
+        "tape": TapeEpoch(nn.MLP(2, [16, 16, 1], generator=0), data),
+        "PyTorch eager": TorchEpoch(nn.MLP(2, [16, 16, 1], generator=0), data),
+        "JAX jit": JaxEpoch(nn.MLP(2, [16, 16, 1], generator=0), data),
+        "numpy by hand": NumpyEpoch(nn.MLP(2, [16, 16, 1], generator=0), data),
+    }
 
 
-def check_agreement() -> None:
-    """One epoch from the same weights: scalar engine, tape and numpy give the same numbers."""
-    X, labels = nn.data.two_moons(100, noise=0.1, generator=1)
-    y = [2.0 * t - 1.0 for t in labels]
-    data = np.column_stack([np.array(X), y])
-    models = [nn.MLP(2, [16, 16, 1], generator=1) for _ in range(2)]
-    weights = weights_of(models[0])
-    losses = [scalar_epoch(models[0], models[0].parameters(), Value, X, y),
-              tape_epoch(trace(hinge(models[1]), data[0]), models[1].parameters(), data),
-              numpy_epoch(weights, np.array(X).T.copy(), np.array([y]))]
-    after = [np.concatenate([w.ravel() for w in ws])
-             for ws in (weights_of(models[0]), weights_of(models[1]), weights)]
-    assert max(losses) - min(losses) < 1e-12, losses
-    assert max(np.max(np.abs(a - after[0])) for a in after[1:]) < 1e-12
-    print(f"one epoch from the same weights: losses agree to {max(losses) - min(losses):.1e}, "
-          "parameters to 1e-12 (scalar engine, tape, numpy)")
+def check_agreement(n: int = 1000) -> None:
+    """One epoch from the same weights: the same loss in all, and the scalar engine's on 100."""
+    losses = {name: fn() for name, fn in contenders(n).items()}
+    spread = max(losses.values()) - min(losses.values())
+    if spread > 1e-9:
+        raise SystemExit(f"the contenders disagree after one epoch: {losses}")
+    data = moons(100, generator=1)
+    model = nn.MLP(2, [16, 16, 1], generator=1)
+    scalar = scalar_epoch(model, model.parameters(), Value, data)
+    taped = TapeEpoch(nn.MLP(2, [16, 16, 1], generator=1), data)()
+    if abs(scalar - taped) > 1e-12:
+        raise SystemExit(f"tape {taped!r} and scalar engine {scalar!r} disagree")
+    print(f"one epoch from the same weights: losses agree to {spread:.1e} on {n:,} points "
+          f"(tape, PyTorch, JAX, numpy), and tape = scalar engine on 100 to 1e-12")
+
+
+def scalar_epoch(model, params, V, data: np.ndarray) -> float:
+    """The scalar engine (or micrograd, with its Value): a graph per sample, then backward."""
+    losses = [(1 + -y * model([V(a), V(b)])).relu() for a, b, y in data.tolist()]
+    loss = sum(losses) * (1.0 / len(losses))
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    for p in params:
+        p.data -= LR * p.grad
+    return loss.data
+
+
+def small(repeats: int) -> None:
+    """100 points: scalar engine, tape and micrograd (if installed)."""
+    data = moons(100)
+    model = nn.MLP(2, [16, 16, 1], generator=0)
+    fns: dict[str, Callable[[], object]] = {
+        "scalar engine": lambda: scalar_epoch(model, model.parameters(), Value, data),
+        "tape": TapeEpoch(nn.MLP(2, [16, 16, 1], generator=0), data),
+        "tape, plain": TapeEpoch(nn.MLP(2, [16, 16, 1], generator=0), data, fuse=False),
+    }
+    try:
+        from micrograd.engine import Value as MicroValue
+        from micrograd.nn import MLP as MicroMLP
+
+        random.seed(0)
+        micro = MicroMLP(2, [16, 16, 1])
+        fns["micrograd"] = lambda: scalar_epoch(micro, micro.parameters(), MicroValue, data)
+    except ImportError:  # the bench extra installs it
+        print("  (micrograd is not installed: pip install -e '.[bench]')")
+    times = dict(zip(fns, interleaved(list(fns.values()), max(7, repeats // 4)), strict=True))
+    print("  100 points:")
+    for name, t in times.items():
+        print(f"    {name:<16} {t * 1e3:9.3f} ms   {t / times['tape']:8.1f}x the tape")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=101)
+    args = parser.parse_args()
+    if args.epochs < 31:
+        parser.error(f"--epochs must be at least 31 (a median over fewer is noise), got {args.epochs}")
+    _pin_threads(args.threads)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import jax
+
     check_agreement()
-    X, labels = nn.data.two_moons(100, noise=0.1, generator=0)
-    y = [2 * t - 1 for t in labels]
-    data = np.column_stack([np.array(X), y])
-
-    model = nn.MLP(2, [16, 16, 1], generator=0)
-    ours = median_time(lambda: scalar_epoch(model, model.parameters(), Value, X, y), 7)
-
-    model = nn.MLP(2, [16, 16, 1], generator=0)
-    t0 = time.perf_counter()
-    tape = trace(hinge(model), data[0])
-    traced = time.perf_counter() - t0
-    params = model.parameters()
-    taped = median_time(lambda: tape_epoch(tape, params, data), 101)
-    plain = trace(hinge(model), data[0], fuse=False)
-    plain_taped = median_time(lambda: tape_epoch(plain, params, data), 21)
-
-    random.seed(0)
-    micro = MicroMLP(2, [16, 16, 1])
-    theirs = median_time(lambda: scalar_epoch(micro, micro.parameters(), MicroValue, X, y), 7)
-
-    Xb, labels_b = nn.data.two_moons(10_000, noise=0.1, generator=0)
-    yb = np.array([2.0 * t - 1.0 for t in labels_b])
-    data_b = np.column_stack([np.array(Xb), yb])
-    model = nn.MLP(2, [16, 16, 1], generator=0)
-    tape_b = trace(hinge(model), data_b[0])
-    params_b = model.parameters()
-    weights = weights_of(nn.MLP(2, [16, 16, 1], generator=0))
-    Xn, yn = np.array(Xb).T.copy(), yb[None, :]
-    big_tape, big_numpy = interleaved([lambda: tape_epoch(tape_b, params_b, data_b),
-                                       lambda: numpy_epoch(weights, Xn, yn)], 31)
-    plain_b = trace(hinge(model), data_b[0], fuse=False)
-    big_plain = median_time(lambda: tape_epoch(plain_b, params_b, data_b), 5)
-
-    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, garbage collector on, "
-          "median over epochs")
+    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}, "
+          f"jax {jax.__version__}; {args.threads} thread(s) each; median of {args.epochs} "
+          "interleaved epochs")
     print("one full-batch epoch of MLP(2, [16, 16, 1]) on two moons "
-          "(forward, hinge loss, backward, SGD step):")
-    print(f"  tracing the tape once: {len(tape)} steps -> {len(tape.plan.items)} array "
-          f"steps, {traced * 1e3:.1f} ms")
-    print("  100 points:")
-    print(f"    scalar engine   {ours * 1e3:9.3f} ms")
-    print(f"    tape            {taped * 1e3:9.3f} ms")
-    print(f"    tape, plain     {plain_taped * 1e3:9.3f} ms  (fuse=False)")
-    print(f"    micrograd       {theirs * 1e3:9.3f} ms")
-    print(f"    micrograd / tape: {theirs / taped:,.0f}x  (target >= 100x); "
-          f"scalar engine / tape: {ours / taped:,.0f}x")
-    print("  10,000 points:")
-    print(f"    tape            {big_tape * 1e3:9.3f} ms")
-    print(f"    tape, plain     {big_plain * 1e3:9.3f} ms  (fuse=False)")
-    print(f"    numpy by hand   {big_numpy * 1e3:9.3f} ms")
-    print(f"    tape / numpy: {big_tape / big_numpy:.2f}x  (target <= 3x)")
+          "(forward, hinge loss, zero grads, backward, SGD step):")
+    tape = TapeEpoch(nn.MLP(2, [16, 16, 1], generator=0), moons(10))
+    print(f"  the tape: {len(tape.tape)} scalar steps, replayed as "
+          f"{len(tape.tape.plan.items)} array steps")
+    small(args.epochs)
+    for n in SIZES:
+        fns = contenders(n)
+        for fn in fns.values():  # warm up: caches, allocators, JIT
+            fn()
+        times = dict(zip(fns, interleaved(list(fns.values()), args.epochs), strict=True))
+        print(f"  {n:,} points:")
+        for name, t in times.items():
+            print(f"    {name:<16} {t * 1e3:9.3f} ms   tape / this: {times['tape'] / t:5.2f}")
+        print(f"    targets: tape <= 1.0x JAX jit ({times['tape'] / times['JAX jit']:.2f}), "
+              f"<= 0.8x PyTorch eager ({times['tape'] / times['PyTorch eager']:.2f})")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ calls per layer instead of thousands of Python objects per sample.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -75,15 +76,23 @@ def fit(
     says where (its ``history`` holds what was done); the model stays finite.
 
     ``compiled=True`` trains through tapes (``autograd.TapeCache``): the same
-    losses, gradients and steps to rounding, much faster on many samples. It
-    needs a loss that is the mean or the sum of per-sample losses (every loss
-    of ``nn`` with reduction 'mean' or 'sum') and a model without
-    ``Dropout``/``BatchNorm1d`` in training mode. Targets with at most 16
-    distinct values (class labels) are constants of one tape each; other
-    targets are inputs of the tape, so the loss must accept Value targets
+    losses, gradients and steps to rounding, much faster on many samples. Its
+    contract: the loss of a batch is the mean or the sum of per-sample losses
+    ``loss_fn([model(x)], [y])``, and ``loss_fn`` says which by declaring its
+    ``reduction``: the attribute of the losses of ``nn`` (``nn.MSELoss()``,
+    reduction 'mean' or 'sum'), the default of the ``reduction`` keyword of
+    those of ``nn.functional`` (``F.mse_loss``), or one you set on your own
+    function (``my_loss.reduction = 'mean'``). A loss without one is a
+    ``TypeError``, reduction 'none' a ``ValueError``; the declaration is
+    checked once, on the first batch. The per-sample loss is traced once,
+    with the target as an input of the tape: targets with at most 16
+    distinct values (labels) enter as one indicator per label, the loss being
+    sum_c [y = c] loss_fn([model(x)], [c]), so any loss works with them;
+    other targets enter as Values, so the loss must accept Value targets
     (``mse_loss``, ``l1_loss``, ``huber_loss``, ``smooth_l1_loss`` and
-    ``binary_cross_entropy_with_logits`` do). Metrics get the predictions as
-    new leaf Values.
+    ``binary_cross_entropy_with_logits`` do). The model must not have
+    ``Dropout``/``BatchNorm1d`` in training mode. Metrics get the predictions
+    as new leaf Values.
 
     ``snapshots=k`` also records the model every ``k`` epochs and after the
     last: ``history["snapshots"]`` is a list of ``{"epoch": e, "state":
@@ -120,6 +129,7 @@ def fit(
             all_preds: list = []
             all_targets: list = []
             for i, (xb, yb) in enumerate(loader, start=1):
+                loss: Value | _CompiledLoss  # both have .data and .backward()
                 try:
                     if step is not None:
                         preds, loss = step(xb, yb, regularization, bool(metrics))
@@ -199,11 +209,17 @@ class _CompiledLoss:
 
 
 class _CompiledStep:
-    """``fit(compiled=True)``: the loss of one sample traced (a ``TapeCache``), replayed per batch.
+    """``fit(compiled=True)``: the loss of one sample traced once (a ``TapeCache``), replayed per batch.
 
-    The batch loss is reduce_s loss_fn([model(x_s)], [y_s]) with reduce the
-    mean or the sum, which holds for every loss of ``nn`` and is checked on
-    the first batch against ``loss_fn`` on the whole (first few) samples.
+    The contract (see ``fit``): ``loss_fn`` declares its ``reduction``,
+    'mean' or 'sum', and the batch loss is that reduction of the per-sample
+    losses ``loss_fn([model(x_s)], [y_s])``. The per-sample loss is traced
+    once, the target being an input of the tape: its value(s) if the
+    targets take many values, or, for labels (at most ``MAX_LABELS``
+    values), one indicator input per label c, the loss being
+    sum_c [y = c] loss_fn([model(x)], [c]) (exact: the other terms are 0).
+    The declared reduction is checked once, on the first batch, against
+    ``loss_fn`` on the scalar engine.
     """
 
     MAX_LABELS = 16
@@ -218,25 +234,48 @@ class _CompiledStep:
                     "train with compiled=False"
                 )
         self.model, self.loss_fn = model, loss_fn
-        self.labels = len({_key(t) for t in targets}) <= self.MAX_LABELS
+        self.reduction = _declared_reduction(loss_fn)
+        labels = list(dict.fromkeys(_key(t) for t in targets))
+        self.labels = labels if len(labels) <= self.MAX_LABELS else None
+        self.index = {label: c for c, label in enumerate(labels)} if self.labels else {}
         self.list_targets = isinstance(targets[0], (list, tuple))
-        self.caches: dict[Any, TapeCache] = {}
-        self.reduction: str | None = getattr(loss_fn, "reduction", None)
+        self.cache: TapeCache | None = None
+        self.checked = False
         self.width: int | None = None  # outputs per sample (None: the model returns one Value)
 
-    def _function(self, label: Any, d: int, numbers: bool) -> Callable:
+    def _function(self, d: int, numbers: bool) -> Callable:
+        """The per-sample loss (and the model's outputs) of the columns x_1..x_d, then targets."""
+        labels = self.labels
+
         def f(*cols):
             x = cols[0] if numbers else list(cols[:d])
-            if label is _COLUMNS:
-                y = list(cols[d:]) if self.list_targets else cols[d]
-            else:
-                y = list(label) if isinstance(label, tuple) else label
             out = self.model(x)
             self.width = len(out) if isinstance(out, (list, tuple)) else None
             outs = list(out) if isinstance(out, (list, tuple)) else [out]
-            return [self.loss_fn([out], [y]), *outs]
+            if labels is None:
+                y = list(cols[d:]) if self.list_targets else cols[d]
+                return [self.loss_fn([out], [y]), *outs]
+            loss = None
+            for indicator, label in zip(cols[d:], labels, strict=True):
+                term = indicator * self.loss_fn([out], [list(label) if isinstance(label, tuple)
+                                                        else label])
+                loss = term if loss is None else loss + term
+            return [loss, *outs]
 
         return f
+
+    def _targets(self, yb: Sequence, n: int) -> np.ndarray:
+        """The target columns of a batch: indicators of the labels, or the targets themselves."""
+        if self.labels is None:
+            return np.asarray(yb, dtype=float).reshape(n, -1)
+        T = np.zeros((n, len(self.labels)))
+        for s, t in enumerate(yb):
+            c = self.index.get(_key(t))
+            if c is None:
+                raise ValueError(f"fit(compiled=True): target {t!r} of this batch is none of the "
+                                 f"labels of the training set ({self.labels})")
+            T[s, c] = 1.0
+        return T
 
     def __call__(self, xb: Sequence, yb: Sequence, regularization: Callable | None,
                  want_preds: bool) -> tuple[list, _CompiledLoss]:
@@ -249,37 +288,21 @@ class _CompiledStep:
         numbers = X.ndim == 1
         X = X.reshape(len(xb), -1)
         n, d = X.shape
-        if self.labels:
-            groups: dict[Any, list[int]] = {}
-            for s, t in enumerate(yb):
-                groups.setdefault(_key(t), []).append(s)
-            work = [(label, np.array(rows), X[rows]) for label, rows in groups.items()]
-        else:
-            Y = np.asarray(yb, dtype=float).reshape(n, -1)
-            work = [(_COLUMNS, np.arange(n), np.hstack([X, Y]))]
-        values = None
-        parts = []
-        for label, rows, data in work:
-            cache = self.caches.get(label)
-            if cache is None:
-                cache = self.caches[label] = TapeCache(self._function(label, d, numbers))
-            try:
-                out = cache.forward(data).reshape(len(rows), -1)
-            except TypeError as exc:
-                if label is not _COLUMNS:
-                    raise
-                raise TypeError(
-                    f"fit(compiled=True): the targets take more than {self.MAX_LABELS} values, "
-                    f"so they are inputs of the tape (Values), and the loss refused them: {exc}"
-                ) from exc
-            if values is None:
-                values = np.empty((n, out.shape[1]))
-            values[rows] = out
-            parts.append((cache, rows))
+        if self.cache is None:
+            self.cache = TapeCache(self._function(d, numbers))
+        try:
+            values = self.cache.forward(np.hstack([X, self._targets(yb, n)])).reshape(n, -1)
+        except TypeError as exc:
+            if self.labels is not None:
+                raise
+            raise TypeError(
+                f"fit(compiled=True): the targets take more than {self.MAX_LABELS} values, "
+                f"so they are inputs of the tape (Values), and the loss refused them: {exc}"
+            ) from exc
         losses = values[:, 0]
-        if self.reduction is None and n >= 2:
-            self.reduction = self._find_reduction(xb, yb, losses)
-        mean = self.reduction != "sum"
+        if not self.checked:
+            self._check_reduction(xb, yb, losses)
+        mean = self.reduction == "mean"
         total = float(np.sum(losses))
         if mean and n > 1:
             total /= n  # as the losses of nn do: (l_1 + ... + l_n) / n
@@ -288,7 +311,7 @@ class _CompiledStep:
         extra = regularization() if regularization is not None else None
         if extra is not None:
             total += extra.data
-        loss = _CompiledLoss(total, [(cache, seed) for cache, _ in parts], extra)
+        loss = _CompiledLoss(total, [(self.cache, seed)], extra)
         preds: list = []
         if want_preds:
             outs = values[:, 1:].tolist()
@@ -296,25 +319,54 @@ class _CompiledStep:
                      else [[Value(v) for v in row] for row in outs])
         return preds, loss
 
-    def _find_reduction(self, xb: Sequence, yb: Sequence, losses: np.ndarray) -> str:
-        """'mean' or 'sum': how loss_fn reduces, from the scalar engine on the first samples."""
+    def _check_reduction(self, xb: Sequence, yb: Sequence, losses: np.ndarray) -> None:
+        """The declared reduction, checked once: loss_fn on the first samples, by the scalar engine."""
         m = min(len(xb), 3)
         reference = self.loss_fn([self.model(x) for x in xb[:m]], list(yb[:m])).data
         total = float(np.sum(losses[:m]))
-        for name, value in (("mean", total / m), ("sum", total)):
-            if abs(reference - value) <= 1e-9 * (1.0 + abs(reference)):
-                return name
-        raise ValueError(
-            "fit(compiled=True): the loss of a batch must be the mean or the sum of the losses "
-            f"of its samples; loss_fn gives {reference!r} for {m} samples whose own losses add "
-            f"up to {total!r}"
+        expected = total / m if self.reduction == "mean" and m > 1 else total
+        if not abs(reference - expected) <= 1e-9 * (1.0 + abs(reference)):
+            raise ValueError(
+                "fit(compiled=True): the loss of a batch must be the mean or the sum of the losses "
+                f"of its samples, as its reduction {self.reduction!r} says; loss_fn gives "
+                f"{reference!r} for {m} samples whose own losses add up to {total!r}"
+            )
+        self.checked = True
+
+
+def _declared_reduction(loss_fn: Callable) -> str:
+    """'mean' or 'sum': the loss's ``reduction`` attribute, or its ``reduction`` keyword's default.
+
+    The losses of ``nn`` (``nn.MSELoss()``) have the attribute, those of
+    ``nn.functional`` (``F.mse_loss``) the keyword. Anything else is refused:
+    a compiled fit cannot tell how a batch loss is made of per-sample losses.
+    """
+    reduction = getattr(loss_fn, "reduction", None)
+    if reduction is None:
+        try:
+            parameter = inspect.signature(loss_fn).parameters.get("reduction")
+        except (TypeError, ValueError):  # a builtin or a callable without a signature
+            parameter = None
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            reduction = parameter.default
+    if reduction is None:
+        raise TypeError(
+            f"fit(compiled=True): the loss {getattr(loss_fn, '__name__', loss_fn)!r} declares no "
+            "reduction, so the batch loss cannot be split into per-sample losses. Declare it: "
+            "set loss_fn.reduction = 'mean' (or 'sum') if the loss of a batch is the mean (or "
+            "the sum) of its samples' losses, use a loss of nn (nn.MSELoss(), ...), or train "
+            "with compiled=False"
         )
-
-
-_COLUMNS = object()  # the group of a TapeCache whose targets are inputs of the tape
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"fit(compiled=True): the loss's reduction must be 'mean' or 'sum' (one number per "
+            f"batch), got {reduction!r}"
+        )
+    return str(reduction)
 
 
 def _key(target: Any) -> Any:
+    """A target as a dictionary key: lists become tuples."""
     return tuple(target) if isinstance(target, (list, tuple)) else target
 
 
@@ -333,7 +385,7 @@ def accuracy(predictions: list, targets: list, threshold: float | None = None) -
     right = 0
     if threshold is None:
         threshold = 0.0 if any(t == -1 for t in targets) else 0.5
-    for p, t in zip(predictions, targets):
+    for p, t in zip(predictions, targets, strict=True):
         if isinstance(p, (list, tuple)):
             scores = [v.data if isinstance(v, Value) else v for v in p]
             right += scores.index(max(scores)) == t

@@ -70,7 +70,8 @@ def replay(tape, batch, params=(), seed=1.0):
     before = [p.grad for p in params]
     values = tape.forward(batch)
     input_grads = tape.backward(seed)
-    return values, input_grads, np.array([p.grad - b for p, b in zip(params, before)])
+    added = [p.grad - b for p, b in zip(params, before, strict=True)]
+    return values, input_grads, np.array(added)
 
 
 # --------------------------------------------------------------------------- the ARRAYS backend
@@ -90,7 +91,7 @@ def test_every_row_runs_on_arrays_and_agrees_with_floats():
             x = [float(v[s]) for v in xs]
             value = row.forward(FLOATS, *x, *ps)
             assert close(out[s], value), row.name
-            for d_arr, d in zip(ds, row.partials(FLOATS, value, *x, *ps)):
+            for d_arr, d in zip(ds, row.partials(FLOATS, value, *x, *ps), strict=True):
                 assert close(np.broadcast_to(d_arr, out.shape)[s], d), row.name
             assert bool(ok[s]) == bool(row.domain(*x, *ps) if row.domain else True), row.name
 
@@ -174,7 +175,7 @@ def test_mlp_with_activation_replays_like_the_scalar_engine(activation, fuse):
     batch = _batch()
     expected = scalar_reference(f, batch, params)
     got = replay(trace(f, batch[0], fuse=fuse), batch, params)
-    for g, e, what in zip(got, expected, ("values", "input grads", "parameter grads")):
+    for g, e, what in zip(got, expected, ("values", "input grads", "parameter grads"), strict=True):
         assert_close(g, e, f"{activation} {what}")
 
 
@@ -217,7 +218,7 @@ def test_losses_on_an_mlp_replay_like_the_scalar_engine(name, loss, targets, out
         before = [p.grad for p in params]
         values = cache.forward(batch[rows])
         input_grads = cache.backward()
-        param_grads = [p.grad - b for p, b in zip(params, before)]
+        param_grads = [p.grad - b for p, b in zip(params, before, strict=True)]
         assert_close(values, expected[0], f"{name} values")
         assert_close(input_grads, expected[1], f"{name} input grads")
         assert_close(param_grads, expected[2], f"{name} parameter grads")
@@ -232,7 +233,7 @@ def test_regression_targets_can_be_inputs_of_the_tape():
 
     batch = _batch(d=2)
     expected = scalar_reference(f, batch, params)
-    for g, e in zip(replay(trace(f, batch[0]), batch, params), expected):
+    for g, e in zip(replay(trace(f, batch[0]), batch, params), expected, strict=True):
         assert_close(g, e, "mse with target inputs")
 
 
@@ -286,7 +287,7 @@ def test_optimizer_steps_on_traced_gradients_equal_scalar_steps(make):
         nn.utils.clip_grad_norm_(models[1].parameters(), 0.5)
         opts[1].step()
         scheduler.step()
-    for p, q in zip(*(m.parameters() for m in models)):
+    for p, q in zip(*(m.parameters() for m in models), strict=True):
         assert close(q.data, p.data, 1e-10)
 
 
@@ -322,9 +323,9 @@ def test_fit_compiled_history_equals_fit_history(case):
         weights.append([p.data for p in model.parameters()])
     for key in histories[0]:
         assert len(histories[0][key]) == len(histories[1][key]) == 8
-        for a, b in zip(histories[0][key], histories[1][key]):
+        for a, b in zip(histories[0][key], histories[1][key], strict=True):
             assert close(b, a, 1e-10), (key, a, b)
-    for a, b in zip(*weights):
+    for a, b in zip(*weights, strict=True):
         assert close(b, a, 1e-10)
 
 
@@ -335,13 +336,14 @@ def test_fit_compiled_refuses_dropout_in_training_mode():
         nn.fit(model, nn.MSELoss(), opt, ([[0.0, 1.0]], [1.0]), 1, progress=False, compiled=True)
 
 
-def test_fit_compiled_refuses_a_loss_that_is_not_a_mean_or_sum_of_samples():
+def test_fit_compiled_refuses_a_loss_that_is_not_the_mean_or_sum_it_declares():
     model = nn.MLP(1, [1], generator=0)
     opt = nn.optim.SGD(model.parameters(), lr=0.1)
 
     def loss(preds, targets):
         return F.mse_loss(preds, targets) * (1.0 / len(preds))  # divides by n twice
 
+    loss.reduction = "mean"  # which it is not
     with pytest.raises(ValueError, match="mean or the sum"):
         nn.fit(model, loss, opt, ([[0.0], [1.0], [2.0]], [1.0, 2.0, 0.5]), 1, progress=False,
                compiled=True)
@@ -355,8 +357,52 @@ def test_fit_compiled_says_when_the_loss_refuses_value_targets():
     def loss(preds, targets):
         return F.binary_cross_entropy([p.sigmoid() for p in preds], targets)
 
-    with pytest.raises(TypeError, match="inputs of the tape .* refused them"):
+    loss.reduction = "mean"
+    with pytest.raises(TypeError, match=r"inputs of the tape .* refused them"):
         nn.fit(model, loss, opt, (X, y), 1, progress=False, compiled=True)
+
+
+def test_fit_compiled_needs_a_declared_reduction():
+    """The contract: the loss says how a batch loss is made of per-sample losses."""
+    model = nn.MLP(1, [2, 1], generator=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    data = ([[0.0], [1.0]], [0.5, 1.0])
+
+    def undeclared(preds, targets):
+        return F.mse_loss(preds, targets)
+
+    with pytest.raises(TypeError, match=r"fit\(compiled=True\).*declares no reduction.*"
+                                        r"reduction = 'mean'"):
+        nn.fit(model, undeclared, opt, data, 1, progress=False, compiled=True)
+    with pytest.raises(ValueError, match=r"'mean' or 'sum'.*'none'"):
+        nn.fit(model, nn.MSELoss(reduction="none"), opt, data, 1, progress=False, compiled=True)
+    mean = nn.fit(model, undeclared, opt, data, 1, progress=False)["loss"][0]
+    model = nn.MLP(1, [2, 1], generator=0)  # the same weights again
+    summed = nn.fit(model, lambda p, t, reduction="sum": F.mse_loss(p, t, reduction=reduction),
+                    nn.optim.SGD(model.parameters(), lr=0.1), data, 1, progress=False,
+                    compiled=True)["loss"][0]
+    assert close(summed, 2.0 * mean)  # a keyword's default declares the reduction too
+
+
+@pytest.mark.parametrize("loss, labels", [
+    (nn.MaxMarginLoss(reduction="sum"), [-1, 1, 1, -1, 1, -1]),
+    (nn.CrossEntropyLoss(), [0, 2, 1, 1, 0, 2]),
+    (nn.BCELoss(), [0.0, 1.0, 1.0, 0.0, 1.0, 0.0]),
+], ids=["hinge", "cross_entropy", "bce"])
+def test_fit_compiled_traces_the_loss_once_with_labels_as_inputs(loss, labels):
+    """One tape for every label value (indicator inputs), not one tape per label."""
+    outputs = 3 if isinstance(loss, nn.CrossEntropyLoss) else 1
+    X = _batch(n=6).tolist()
+    results = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [4, outputs], activation="sigmoid", generator=1)
+        last = [nn.Sigmoid()] if isinstance(loss, nn.BCELoss) else []
+        net = nn.Sequential(model, *last)
+        opt = nn.optim.SGD(net.parameters(), lr=0.1)
+        history = nn.fit(net, loss, opt, (X, labels), 3, progress=False, compiled=compiled)
+        results.append((history["loss"], [p.data for p in net.parameters()]))
+    for a, b in zip(results[0][0] + results[0][1], results[1][0] + results[1][1], strict=True):
+        assert close(b, a, 1e-10)
 
 
 # --------------------------------------------------------------------------- branches
@@ -480,6 +526,7 @@ def test_backward_inside_a_traced_function_is_refused():
 
 
 def test_ops_without_an_array_rule_are_refused():
+    """A non-row op when traced; a row that fails on arrays when a replay first runs it."""
     with pytest.raises(TraceError, match="'custom' has no array rule"):
         trace(lambda x: Value(x.data * 2.0, (x,), "custom"), [1.0])
     floats_only = Primitive("exp_floats", 1, lambda m, x: math.exp(x), lambda m, out, x: (out,))
@@ -487,8 +534,9 @@ def test_ops_without_an_array_rule_are_refused():
     def f(x):
         return Value(math.e, (x,), Op(floats_only))
 
+    tape = trace(f, [1.0])
     with pytest.raises(TraceError, match="'exp_floats' has no array rule"):
-        trace(f, [1.0])
+        tape.forward([[1.0], [2.0]])
 
 
 def test_tracing_leaves_value_as_it_was():
@@ -522,7 +570,7 @@ def test_a_number_read_while_tracing_cannot_be_assigned_to_data():
         w.data = x.data
         return x * w
 
-    with pytest.raises(TraceError, match="assigning a number read from a Value to .data"):
+    with pytest.raises(TraceError, match=r"assigning a number read from a Value to \.data"):
         trace(f, [2.0])
     assert w.data == 1.0
 
@@ -614,8 +662,8 @@ def tape_outcome(tape, batch, params=()):
     except OpError as exc:
         assert [p.grad for p in params] == before  # a failed backward adds nothing
         return "backward", type(exc)
-    added = [p.grad - b for p, b in zip(params, before)]
-    for p, b in zip(params, before):
+    added = [p.grad - b for p, b in zip(params, before, strict=True)]
+    for p, b in zip(params, before, strict=True):
         p.grad = b
     return values, grads, added
 
@@ -630,7 +678,7 @@ def same(a: float, b: float) -> bool:
 def assert_replays_like_the_scalar_engine(tape, f, samples, params=()):
     """Each sample alone, then all the samples the scalar engine accepts as one batch."""
     expected = [scalar_outcome(f, s, params) for s in samples]
-    for sample, want in zip(samples, expected):
+    for sample, want in zip(samples, expected, strict=True):
         got = tape_outcome(tape, [sample], params)
         if isinstance(want[0], str):
             assert got == want, (sample, got, want)
@@ -640,16 +688,18 @@ def assert_replays_like_the_scalar_engine(tape, f, samples, params=()):
         assert same(values.reshape(-1)[0], want[0]), (sample, values, want[0])
         wanted = want[1]
         got_grads = grads[0].tolist() + added
-        assert all(same(g, w) for g, w in zip(got_grads, wanted)), (sample, got_grads, wanted)
-    good = [s for s, want in zip(samples, expected) if not isinstance(want[0], str)]
+        pairs = zip(got_grads, wanted, strict=True)
+        assert all(same(g, w) for g, w in pairs), (sample, got_grads, wanted)
+    good = [s for s, want in zip(samples, expected, strict=True) if not isinstance(want[0], str)]
     if good:
         values, grads, added = tape_outcome(tape, good, params)
         want = [w for w in expected if not isinstance(w[0], str)]
-        assert all(same(v, w[0]) for v, w in zip(values.reshape(len(good)), want))
+        assert all(same(v, w[0]) for v, w in zip(values.reshape(len(good)), want, strict=True))
         for s, w in enumerate(want):
-            assert all(same(g, e) for g, e in zip(grads[s], w[1][: len(grads[s])])), good[s]
+            pairs = zip(grads[s], w[1][: len(grads[s])], strict=True)
+            assert all(same(g, e) for g, e in pairs), good[s]
         summed = [math.fsum(w[1][len(samples[0]) + j] for w in want) for j in range(len(params))]
-        assert all(same(a, b) or close(a, b, 1e-9) for a, b in zip(added, summed))
+        assert all(same(a, b) or close(a, b, 1e-9) for a, b in zip(added, summed, strict=True))
     if len(good) < len(samples):  # one refused sample makes the whole batch raise an error
         assert isinstance(tape_outcome(tape, samples, params)[0], str)
 
