@@ -152,8 +152,8 @@ class Affine:
     (``_sum_over_samples``).
     """
 
-    __slots__ = ("bias", "bias_unique", "block", "cache", "steps", "unique", "weights", "widx",
-                 "xs")
+    __slots__ = ("bias", "bias_unique", "block", "cache", "ones", "steps", "unique", "weights",
+                 "widx", "xs")
 
     def __init__(self, xs: Gather, widx: np.ndarray, bias: np.ndarray | None, block: int,
                  steps: list[list[tuple]]) -> None:
@@ -163,6 +163,14 @@ class Affine:
         self.unique = len(set(flat.tolist())) == flat.size
         self.bias_unique = bias is None or len(set(bias.tolist())) == bias.size
         self.cache: tuple[Any, np.ndarray, Any] = (None, widx, None)
+        self.ones = np.ones(0)
+
+    def _ones(self, n: int) -> np.ndarray:
+        """n ones, kept: g @ ones sums g over the samples (never written to, so safe with threads)."""
+        ones = self.ones
+        if len(ones) != n:
+            ones = self.ones = np.ones(n)
+        return ones
 
     def __repr__(self) -> str:
         rows, cols = self.widx.shape
@@ -184,7 +192,7 @@ class Affine:
         x = self.xs.get(run.blocks)
         out = run.buffer(self, (len(w), x.shape[1]))
         try:
-            np.matmul(w, x, out=out)
+            _product(w, x, out)
             if b is not None:
                 out += b
             finite = math.isfinite(out.sum())
@@ -213,7 +221,7 @@ class Affine:
             if len(w) == 1:  # one neuron: an outer product, which BLAS does slowly
                 np.multiply(w.T, g, out=dx)
             else:
-                np.matmul(w.T, g, out=dx)
+                _product(w.T, g, dx)
             self.xs.add(run, dx, fresh=True)
         dw = _sum_over_samples(g, x).ravel()
         if self.unique:
@@ -221,7 +229,7 @@ class Affine:
         else:
             np.add.at(gp, self.weights, dw)
         if self.bias is not None:
-            db = g.sum(axis=1)
+            db = g @ self._ones(g.shape[1])  # BLAS's dot: a third faster than g.sum(axis=1)
             if self.bias_unique:
                 gp[self.bias] += db
             else:
@@ -232,6 +240,23 @@ class Affine:
 SMALL_GEMM = 1_000_000
 """OpenBLAS multiplies an (m x k) by a (k x p) matrix with a kernel for small ones when m p k
 is at most about this: for 16 x 16 outputs it is twice as fast as its general kernel."""
+
+
+SMALL_PRODUCT = 640_000
+"""W X for W of m x k is fastest, with OpenBLAS, in pieces of samples with m k samples at most
+about this: for W of 16 x 16 on 10,000 samples, four products of 2,500 take three quarters of
+the time of one (pieces of 3,900 take as long as one)."""
+
+
+def _product(w: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """out = w @ x, in pieces of samples that OpenBLAS multiplies fastest (``SMALL_PRODUCT``)."""
+    n = x.shape[1]
+    piece = SMALL_PRODUCT // (w.shape[0] * w.shape[1])
+    if piece >= n or piece < 1000:
+        np.matmul(w, x, out=out)
+        return
+    for lo in range(0, n, piece):
+        np.matmul(w, x[:, lo:lo + piece], out=out[:, lo:lo + piece])
 
 
 def _sum_over_samples(g: np.ndarray, x: np.ndarray) -> np.ndarray:
