@@ -11,24 +11,14 @@ Every picture is drawn from the engine's numbers at the moment it is drawn; noth
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
-from types import ModuleType
 
 import nn
 import viz
 from autograd import Value
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def main_job() -> ModuleType:
-    """``docs/demo.py``, the main job, as a module: a script beside this one, not in a package."""
-    spec = importlib.util.spec_from_file_location("demo", os.path.join(HERE, "demo.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def neuron() -> None:
@@ -51,11 +41,12 @@ def decision_boundary_and_activations() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import demo  # the main job, docs/demo.py: this script's directory is first on sys.path
     import matplotlib.pyplot as plt
 
     from viz import plots
 
-    model, X, y, _ = main_job().train(progress=False)
+    model, X, y, _ = demo.train(progress=False)
     ax = plots.decision_boundary(model, X, y, resolution=50)
     ax.figure.savefig(os.path.join(HERE, "decision_boundary.png"), dpi=150, bbox_inches="tight")
 

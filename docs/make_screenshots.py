@@ -11,12 +11,10 @@ folder; nothing is fetched from the network.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 import nn
 import viz
@@ -26,14 +24,6 @@ HERE = Path(__file__).resolve().parent
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run", "--window-size=1280,1000", "--hide-scrollbars")
-
-
-def main_job() -> ModuleType:
-    """``docs/demo.py``, the main job, as a module: a script beside this one, not in a package."""
-    spec = importlib.util.spec_from_file_location("demo", HERE / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def browser(profile: str):
@@ -84,7 +74,9 @@ def quiz(driver, folder: Path) -> None:
 
 
 def training_view(driver, folder: Path) -> None:
-    model, X, y, history = main_job().train(progress=False)
+    import demo  # the main job, docs/demo.py: this script's directory is first on sys.path
+
+    model, X, y, history = demo.train(progress=False)
     page = viz.training_view(history, (X, y), model, id_prefix="tv").to_html(
         folder / "training.html")
     driver.set_window_size(1200, 900)
