@@ -21,15 +21,21 @@ numpy would). Reductions, functions that are not ufuncs and calls given
 ``out=`` by the row run as numpy runs them. A row added at run time is
 recycled the same way: nothing here knows the rows.
 
-Two more things happen on the way, neither changing a bit of the results.
+Three more things happen on the way, none changing a bit of the results.
 In backward, a call may write into a gradient array that the sweep is done
-with (``Run.scratch``: it is still in the cache). And a mask times 1.0,
-the way rows write a kink (``(x > 0) * 1.0``), is done as numpy's cast from
+with (``Run.scratch``: it is still in the cache). A mask times 1.0, the
+way rows write a kink (``(x > 0) * 1.0``), is done as numpy's cast from
 bool to float, which takes half the time of its mixed bool-float multiply.
+And a number beside a block in ``maximum``, ``minimum``, ``fmax`` or
+``fmin`` (relu's ``maximum(x, 0.0)``, hardtanh's bounds) is handed to numpy
+as a kept row of that number: numpy's loops for these take two contiguous
+operands about twice as fast as an array and a number (measured with numpy
+2.4 on 16 x 10,000 blocks: 47 against 75-105 microseconds).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -40,7 +46,7 @@ __all__ = ["Calls", "Recycled"]
 class Calls:
     """The arrays a row function's ufunc calls returned at the last replay, in call order."""
 
-    __slots__ = ("arrays", "free", "made", "next", "signatures")
+    __slots__ = ("arrays", "free", "made", "next", "rows", "signatures")
 
     def __init__(self) -> None:
         self.signatures: list[Any] = []
@@ -48,6 +54,7 @@ class Calls:
         self.made: list[Recycled] = []  # what the current evaluation returned, in order
         self.next = 0
         self.free: dict[tuple, list[np.ndarray]] | None = None  # backward: see Run.scratch
+        self.rows: dict[tuple[float, float, int], np.ndarray] = {}  # numbers as rows (_rows_for_scalars)
 
     def begin(self, *xs: Any) -> list[Any]:
         """Start an evaluation (again): the operands ``xs`` as ``Recycled`` views."""
@@ -78,6 +85,8 @@ class Calls:
                 result = target  # a kink written (x > 0) * 1.0: a cast, twice as fast
                 np.copyto(target, args[0] if type(args[0]) is np.ndarray else args[1])
             else:
+                if ufunc in _EXTREMA:
+                    args = self._rows_for_scalars(args)
                 result = ufunc(*args, out=target)
         else:
             result = ufunc(*args)
@@ -95,9 +104,30 @@ class Calls:
         self.made.append(view)
         return view
 
+    def _rows_for_scalars(self, args: list[Any]) -> list[Any]:
+        """A number beside a block, as a kept row of it: numpy's extrema loops take it twice as fast."""
+        a, b = args
+        block = a if type(a) is np.ndarray else b
+        if block.dtype != np.float64 or block.ndim != 2 or not block.flags.c_contiguous:
+            return args  # (a row of another dtype could change the result's)
+        width = block.shape[1]
+        out = []
+        for x in args:
+            if type(x) is float and not math.isnan(x):  # NaN equals nothing: never found again
+                key = (x, math.copysign(1.0, x), width)  # -0.0 == 0.0, but not as an extremum
+                row = self.rows.get(key)
+                if row is None:
+                    row = self.rows[key] = np.full(width, x)
+                x = row
+            out.append(x)
+        return out
+
     def owns(self, d: Any) -> bool:
         """Is ``d`` an array this evaluation made (so the caller may overwrite it)?"""
         return any(v is d for v in self.made)
+
+
+_EXTREMA = (np.maximum, np.minimum, np.fmax, np.fmin)
 
 
 def _mask_times_one(args: list[Any]) -> bool:

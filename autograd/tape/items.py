@@ -186,7 +186,7 @@ class Affine:
         return cache[1], cache[2]
 
     def forward(self, run: Run) -> None:
-        """out = W @ X + b; one sum says whether it is all finite (BLAS sets no flags)."""
+        """out = W @ X + b; one BLAS pass says whether it is all finite (BLAS sets no flags)."""
         p = run.blocks[1][:, 0]
         w, b = self._matrices(run.blocks[1])
         x = self.xs.get(run.blocks)
@@ -195,13 +195,14 @@ class Affine:
             _product(w, x, out)
             if b is not None:
                 out += b
-            finite = math.isfinite(out.sum())
         except FloatingPointError:  # numpy flagged inf or nan
             with np.errstate(all="ignore"):
                 out = w @ x
                 if b is not None:
                     out += b
             finite = False
+        else:
+            finite = _all_finite(out)
         if not finite:
             checks.settle_sums(self.steps, p, x, out, run)
         run.blocks[self.block] = out
@@ -257,6 +258,20 @@ def _product(w: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
         return
     for lo in range(0, n, piece):
         np.matmul(w, x[:, lo:lo + piece], out=out[:, lo:lo + piece])
+
+
+def _all_finite(out: np.ndarray) -> bool:
+    """Is every element of ``out`` finite? One BLAS pass: the sum of the squares.
+
+    It is inf or nan if an element is, and is computed at BLAS's speed, twice
+    numpy's own sum's. Squares past the largest float (elements beyond about
+    1e154) overflow, and numpy raises: then the elements are looked at one by one.
+    """
+    flat = out.reshape(-1)
+    try:
+        return math.isfinite(np.dot(flat, flat))
+    except FloatingPointError:
+        return bool(np.isfinite(flat).all())
 
 
 def _sum_over_samples(g: np.ndarray, x: np.ndarray) -> np.ndarray:

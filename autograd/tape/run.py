@@ -36,7 +36,7 @@ few microseconds of Python per item and call. The tricks, each for a reason:
 
 What bounds the rest: the passes themselves (a row is evaluated as its
 functions are written: relu's partial ``(x > 0) * 1.0`` is two passes, then
-one to multiply by g, where fused code would make one), the one sum per
+one to multiply by g, where fused code would make one), the one pass per
 matrix product that says its result is finite, and the Python of about
 twenty items per replay.
 
