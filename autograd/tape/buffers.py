@@ -54,7 +54,7 @@ class Calls:
         self.made: list[Recycled] = []  # what the current evaluation returned, in order
         self.next = 0
         self.free: dict[tuple, list[np.ndarray]] | None = None  # backward: see Run.scratch
-        self.rows: dict[tuple[float, float, int], np.ndarray] = {}  # numbers as rows (_rows_for_scalars)
+        self.rows: dict[tuple[float, float], np.ndarray] = {}  # numbers as rows (_rows_for_scalars)
 
     def begin(self, *xs: Any) -> list[Any]:
         """Start an evaluation (again): the operands ``xs`` as ``Recycled`` views."""
@@ -114,9 +114,9 @@ class Calls:
         out = []
         for x in args:
             if type(x) is float and not math.isnan(x):  # NaN equals nothing: never found again
-                key = (x, math.copysign(1.0, x), width)  # -0.0 == 0.0, but not as an extremum
+                key = (x, math.copysign(1.0, x))  # -0.0 == 0.0, but not as an extremum
                 row = self.rows.get(key)
-                if row is None:
+                if row is None or len(row) != width:  # one row per number: batches change size
                     row = self.rows[key] = np.full(width, x)
                 x = row
             out.append(x)

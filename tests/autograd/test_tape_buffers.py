@@ -64,6 +64,18 @@ def test_plus_and_minus_zero_are_kept_as_two_rows():
     assert len(calls.rows) == 2
 
 
+def test_batches_of_many_sizes_keep_one_row_per_number():
+    """A row is as wide as the block; a new batch size replaces it rather than adding one."""
+    calls = Calls()
+    for width in range(1, 60):
+        x = np.linspace(-1.0, 1.0, 2 * width).reshape(2, width)
+        for _ in range(2):  # a size's first evaluation makes the arrays, the second recycles
+            (view,) = calls.begin(x)
+            assert bits(np.maximum(view, 0.0)) == bits(np.maximum(x, 0.0))
+            assert bits(np.minimum(view, 0.5)) == bits(np.minimum(x, 0.5))
+        assert sorted(len(row) for row in calls.rows.values()) == [width, width]
+
+
 def test_a_block_that_is_not_contiguous_is_given_the_number_itself():
     x = block()[:, ::2]
     calls = Calls()
