@@ -26,11 +26,14 @@ In backward, a call may write into a gradient array that the sweep is done
 with (``Run.scratch``: it is still in the cache). A mask times 1.0, the
 way rows write a kink (``(x > 0) * 1.0``), is done as numpy's cast from
 bool to float, which takes half the time of its mixed bool-float multiply.
-And a number beside a block in ``maximum``, ``minimum``, ``fmax`` or
-``fmin`` (relu's ``maximum(x, 0.0)``, hardtanh's bounds) is handed to numpy
-as a kept row of that number: numpy's loops for these take two contiguous
-operands about twice as fast as an array and a number (measured with numpy
-2.4 on 16 x 10,000 blocks: 47 against 75-105 microseconds).
+And a number beside a block in ``maximum`` or ``minimum`` (relu's
+``maximum(x, 0.0)``, hardtanh's bounds) is handed to numpy as a kept row of
+that number: numpy's loops for these take two contiguous operands about
+twice as fast as an array and a number (measured with numpy 2.4 on 16 x
+10,000 blocks: 47 against 75-105 microseconds). Not in ``fmax`` or ``fmin``:
+at a tie of 0.0 and -0.0 their loops give either zero, depending on which
+loop and where in it (numpy 2.4 with AVX-512: the vector part and the
+elements left over after it disagree), so a row would change signs of zeros.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ class Calls:
         return any(v is d for v in self.made)
 
 
-_EXTREMA = (np.maximum, np.minimum, np.fmax, np.fmin)
+_EXTREMA = (np.maximum, np.minimum)  # not fmax, fmin: their ties of zeros depend on the loop
 
 
 def _mask_times_one(args: list[Any]) -> bool:
