@@ -45,16 +45,35 @@ def optimizer_with(lrs):
     return SGD([{"params": [Value(0.0)], "lr": lr} for lr in lrs])
 
 
-def rates(make, lrs, epochs=12):
-    """The rates after construction and after each epoch's optimizer.step(); scheduler.step()."""
-    opt = optimizer_with(lrs)
-    scheduler = make(opt)
+def stepped(opt, scheduler, epochs):
+    """The rates now and after each of ``epochs`` epochs' optimizer.step(); scheduler.step()."""
     out = [scheduler.get_last_lr()]
     for _ in range(epochs):
         opt.step()
         scheduler.step()
         out.append(scheduler.get_last_lr())
     return out
+
+
+def rates(make, lrs, epochs=12):
+    """The rates after construction and after each epoch's optimizer.step(); scheduler.step()."""
+    opt = optimizer_with(lrs)
+    return stepped(opt, make(opt), epochs)
+
+
+def resumed_through_json(make, new_optimizer, at, epochs):
+    """The rates of a scheduler stepped ``at`` epochs, saved with its optimizer through JSON,
+    loaded into fresh ones and stepped ``epochs`` more (from its rate at ``at`` on)."""
+    opt = new_optimizer()
+    scheduler = make(opt)
+    stepped(opt, scheduler, at)
+    saved_opt = json.loads(json.dumps(opt.state_dict()))
+    saved = json.loads(json.dumps(scheduler.state_dict()))
+    opt2 = new_optimizer()
+    resumed = make(opt2)
+    opt2.load_state_dict(saved_opt)
+    resumed.load_state_dict(saved)
+    return stepped(opt2, resumed, epochs)
 
 
 def plateau_rates(kwargs, lrs, metrics):
@@ -353,22 +372,7 @@ def test_the_optimizer_steps_with_the_scheduled_rate():
 )
 def test_state_dict_through_json_resumes_identically(make):
     straight = rates(make, [0.1, 0.02])
-    opt = optimizer_with([0.1, 0.02])
-    scheduler = make(opt)
-    for _ in range(5):
-        opt.step()
-        scheduler.step()
-    saved_opt = json.loads(json.dumps(opt.state_dict()))
-    saved = json.loads(json.dumps(scheduler.state_dict()))
-    opt2 = optimizer_with([0.1, 0.02])
-    resumed = make(opt2)
-    opt2.load_state_dict(saved_opt)
-    resumed.load_state_dict(saved)
-    got = [resumed.get_last_lr()]
-    for _ in range(7):
-        opt2.step()
-        resumed.step()
-        got.append(resumed.get_last_lr())
+    got = resumed_through_json(make, lambda: optimizer_with([0.1, 0.02]), 5, 7)
     assert got == straight[5:]
 
 
@@ -824,29 +828,8 @@ def test_more_schedulers_resume_identically_through_json(make):
                    momentum=0.9)
 
     opt = optimizer()
-    scheduler = make(opt)
-    straight = [scheduler.get_last_lr()]
-    for _ in range(10):
-        opt.step()
-        scheduler.step()
-        straight.append(scheduler.get_last_lr())
-    opt = optimizer()
-    scheduler = make(opt)
-    for _ in range(4):
-        opt.step()
-        scheduler.step()
-    saved_opt = json.loads(json.dumps(opt.state_dict()))
-    saved = json.loads(json.dumps(scheduler.state_dict()))
-    opt2 = optimizer()
-    again = make(opt2)
-    opt2.load_state_dict(saved_opt)
-    again.load_state_dict(saved)
-    got = [again.get_last_lr()]
-    for _ in range(6):
-        opt2.step()
-        again.step()
-        got.append(again.get_last_lr())
-    assert got == straight[4:]
+    straight = stepped(opt, make(opt), 10)
+    assert resumed_through_json(make, optimizer, 4, 6) == straight[4:]
 
 
 def test_lambda_lr_saves_the_attributes_of_callable_objects_not_functions():
