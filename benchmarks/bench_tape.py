@@ -27,7 +27,12 @@ hit them alike; each figure is the median over ``--epochs`` epochs (101 by
 default, at least 31), garbage collector on. Before timing, one epoch from the
 same weights is checked to give the same loss (to 1e-9) in every one.
 
-Run: make bench (or python benchmarks/bench_tape.py [--threads N] [--epochs N])
+``--floors`` shows instead what the tape's epoch at 10,000 points is made of,
+each part run back to back (warm), beside JAX's whole epoch: the matrix
+products alone, the fixed cost (the epoch on 10 points: Python, and reading
+and writing the 337 parameter Values), and the rest (the passes over memory).
+
+Run: make bench (or python benchmarks/bench_tape.py [--threads N] [--epochs N] [--floors])
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import numpy as np
 
 import nn
 from autograd import Value, trace
+from autograd.tape import items
 
 LR = 0.05
 SIZES = (10_000, 100_000)
@@ -277,10 +283,87 @@ def small(repeats: int) -> None:
         print(f"    {name:<16} {t * 1e3:9.3f} ms   {t / times['tape']:8.1f}x the tape")
 
 
+def warm(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """(min, median) seconds of ``fn`` run back to back, after 20 runs to warm it up."""
+    for _ in range(20):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times)
+
+
+def products_of(epoch: TapeEpoch, n: int) -> Callable[[], None]:
+    """The matrix products the tape's epoch makes on n points, alone, on arrays of their shapes.
+
+    Per ``Affine`` item of the plan, as ``autograd.tape.items.Affine`` calls them:
+    forward W X; backward dW = g X^T, db = g 1 and, if backward wants it, dX = W^T g.
+    """
+    rng = np.random.default_rng(0)
+    plan = epoch.tape.plan
+    calls = []
+    for item in plan.items:
+        if not isinstance(item, items.Affine):
+            continue
+        m, k = item.widx.shape
+        w, x, g = rng.random((m, k)), rng.random((k, n)), rng.random((m, n))
+        out, dx, ones = np.empty((m, n)), np.empty((k, n)), np.ones(n)
+        wants_dx = any(plan.wanted[1][b] for b in item.xs.blocks)  # backward(inputs=False)
+        calls.append((w, x, g, out, dx, ones, wants_dx))
+
+    def run() -> None:
+        for w, x, g, out, dx, ones, wants_dx in calls:
+            items._product(w, x, out)
+            items._sum_over_samples(g, x)
+            g @ ones
+            if wants_dx:
+                if len(w) == 1:
+                    np.multiply(w.T, g, out=dx)
+                else:
+                    items._product(w.T, g, dx)
+    return run
+
+
+def floors(repeats: int) -> None:
+    """What the tape's epoch at 10,000 points is made of, each part back to back, beside JAX's."""
+    n = SIZES[0]
+    big, few = contenders(n), contenders(10)
+    params = few["tape"].params
+
+    def values() -> None:  # the part of the fixed cost that is the SGD step on the Values
+        for p in params:
+            p.grad = 0.0
+        for p in params:
+            p.data -= LR * p.grad
+    parts = [  # (what, how deep it sits in the epoch, the function)
+        ("JAX jit, whole epoch", 0, big["JAX jit"]),
+        ("tape, whole epoch", 0, big["tape"]),
+        ("its matrix products alone", 1, products_of(big["tape"], n)),
+        ("its fixed cost (the epoch on 10 points)", 1, few["tape"]),
+        ("of which zero grads + SGD on the Values", 2, values),
+        ("numpy by hand, whole epoch", 0, big["numpy by hand"]),
+        ("JAX jit on 10 points", 0, few["JAX jit"]),
+    ]
+    print(f"  {n:,} points, each part back to back (min / median of {repeats}):")
+    fastest = {}
+    for what, depth, fn in parts:
+        lo, mid = warm(fn, repeats)
+        fastest[what] = lo
+        print(f"    {'  ' * depth + what:<44} {lo * 1e3:6.3f} / {mid * 1e3:6.3f} ms")
+    floor = fastest["its matrix products alone"] + fastest["its fixed cost (the epoch on 10 points)"]
+    print(f"    the tape's products + fixed cost, before any elementwise pass: {floor * 1e3:.3f} ms "
+          f"= {floor / fastest['JAX jit, whole epoch']:.2f}x JAX's whole epoch; the rest of the "
+          f"tape's epoch (passes over memory): {(fastest['tape, whole epoch'] - floor) * 1e3:.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=101)
+    parser.add_argument("--floors", action="store_true",
+                        help="what the tape's 10,000-point epoch is made of, back to back")
     args = parser.parse_args()
     if args.epochs < 31:
         parser.error(f"--epochs must be at least 31 (a median over fewer is noise), got {args.epochs}")
@@ -291,6 +374,9 @@ def main() -> None:
     import jax
 
     check_agreement()
+    if args.floors:
+        floors(max(args.epochs, 201))
+        return
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}, "
           f"jax {jax.__version__}; {args.threads} thread(s) each; median of {args.epochs} "
           "interleaved epochs")
