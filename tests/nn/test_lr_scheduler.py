@@ -45,11 +45,16 @@ def optimizer_with(lrs):
     return SGD([{"params": [Value(0.0)], "lr": lr} for lr in lrs])
 
 
-def stepped(opt, scheduler, epochs):
-    """The rates now and after each of ``epochs`` epochs' optimizer.step(); scheduler.step()."""
+def stepped(opt, scheduler, epochs, earlier=()):
+    """The rates now and after each of ``epochs`` epochs' optimizer.step(); scheduler.step().
+
+    ``earlier``: schedulers chained on the same optimizer, stepped (in order) before ``scheduler``.
+    """
     out = [scheduler.get_last_lr()]
     for _ in range(epochs):
         opt.step()
+        for first in earlier:
+            first.step()
         scheduler.step()
         out.append(scheduler.get_last_lr())
     return out
@@ -294,12 +299,7 @@ def test_exponential_lr_matches_pytorch_and_its_closed_form():
 def test_chained_schedulers_compose_like_pytorch():
     opt = optimizer_with([0.1])
     first, second = StepLR(opt, step_size=2, gamma=0.5), ExponentialLR(opt, gamma=0.9)
-    got = [second.get_last_lr()]
-    for _ in range(12):
-        opt.step()
-        first.step()
-        second.step()
-        got.append(second.get_last_lr())
+    got = stepped(opt, second, 12, earlier=(first,))
     assert_rates_close(got, SCHEDULER_GOLDEN["chained"])
     assert_rates_close(got, [[0.1 * 0.5 ** (e // 2) * 0.9**e] for e in range(13)])
     assert first.base_lrs == second.base_lrs == [0.1]  # the second kept the first's initial_lr
@@ -752,12 +752,7 @@ def test_more_schedulers_resume_with_last_epoch_as_pytorch(key, make):
 def test_linear_then_cosine_chain_like_pytorch():
     opt = optimizer_with([0.1])
     first, second = LinearLR(opt, start_factor=0.25, total_iters=4), CosineAnnealingLR(opt, T_max=10)
-    got = [second.get_last_lr()]
-    for _ in range(12):
-        opt.step()
-        first.step()
-        second.step()
-        got.append(second.get_last_lr())
+    got = stepped(opt, second, 12, earlier=(first,))
     assert_rates_close(got, MORE_SCHEDULER_GOLDEN["chained_Linear_Cosine"])
 
 
