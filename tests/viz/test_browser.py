@@ -8,7 +8,7 @@ not installed.
 from __future__ import annotations
 
 from browser import click, launch, needs_browser, open_page
-from graphs import micrograd_example
+from graphs import micrograd_example, mlp_with_loss
 
 import viz
 from autograd import Value
@@ -159,16 +159,6 @@ def test_without_javascript_the_steps_are_stacked(tmp_path):
 # --------------------------------------------------------------------------- networks and quizzes
 
 
-def network():
-    import nn
-
-    model = nn.MLP(2, [16, 16, 1], generator=0)
-    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
-    loss = (out - 1.0) ** 2
-    loss.label = "loss"
-    return model, loss
-
-
 def boxes(browser, p: str) -> dict:
     """The text of every collapsed box on the page, by its id (without the prefix)."""
     return browser.execute_script(
@@ -188,7 +178,7 @@ def boxes(browser, p: str) -> dict:
 
 
 def test_layer_by_layer_stepper_updates_the_boxes_and_ends_on_backward(browser, tmp_path):
-    model, loss = network()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="layer", id_prefix="net")
     open_page(browser, stepper.to_html(tmp_path / "net.html"))
     assert browser.get_log("browser") == []
@@ -209,7 +199,7 @@ def test_layer_by_layer_stepper_updates_the_boxes_and_ends_on_backward(browser, 
 
 
 def test_the_active_node_is_scrolled_into_view(browser, tmp_path):
-    model, loss = network()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="op", id_prefix="big")
     open_page(browser, stepper.to_html(tmp_path / "big.html"))
     browser.execute_script(
@@ -226,7 +216,7 @@ def test_the_active_node_is_scrolled_into_view(browser, tmp_path):
 
 
 def test_jumps_go_to_the_next_layer(browser, tmp_path):
-    model, loss = network()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="neuron", id_prefix="jmp")
     open_page(browser, stepper.to_html(tmp_path / "jump.html"))
     click(browser, "jmpfwdlayer", 2)

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from graphs import micrograd_example
+from graphs import micrograd_example, mlp_with_loss
 from hypothesis import given
 
 import nn
@@ -265,17 +265,9 @@ def test_step_is_a_frozen_record():
 # --------------------------------------------------------------------------- networks
 
 
-def one_sample_mlp():
-    model = nn.MLP(2, [16, 16, 1], generator=0)
-    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
-    loss = (out - 1.0) ** 2
-    loss.label = "loss"
-    return model, loss
-
-
 @pytest.mark.parametrize("by, most", [("layer", 10), ("neuron", 60)])
 def test_a_network_steps_by_module_and_ends_on_the_engines_grads(by, most):
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by=by)
     assert 3 <= len(stepper) <= most
     assert all(v.grad == 0.0 for v in stepper.nodes)  # watching changed nothing
@@ -287,7 +279,7 @@ def test_a_network_steps_by_module_and_ends_on_the_engines_grads(by, most):
 
 
 def test_module_steps_name_parameters_by_their_module_names():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="neuron")
     names = dict(model.named_parameters())
     step = next(s for s in stepper.steps if s.unit == "layers.1.neurons.3")
@@ -298,7 +290,7 @@ def test_module_steps_name_parameters_by_their_module_names():
 
 
 def test_every_node_a_step_names_is_in_the_picture():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     for by in ("op", "neuron", "layer"):
         stepper = viz.step_backward(loss, model=model, by=by, id_prefix="p")
         page = stepper.html()
@@ -309,7 +301,7 @@ def test_every_node_a_step_names_is_in_the_picture():
 
 
 def test_collapsed_boxes_show_the_values_as_of_each_step():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="layer", id_prefix="L")
     data = page_data(stepper.html(), "L")
     start = data["gstart"]
@@ -328,7 +320,7 @@ def test_collapsed_boxes_show_the_values_as_of_each_step():
 
 
 def test_quiz_pages_carry_the_answers_and_hide_nothing_without_quiz():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     stepper = viz.step_backward(loss, model=model, by="layer", quiz=True, id_prefix="q")
     page = stepper.html()
     data = page_data(page, "q")
@@ -340,7 +332,7 @@ def test_quiz_pages_carry_the_answers_and_hide_nothing_without_quiz():
 
 
 def test_network_stepper_arguments():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     with pytest.raises(ValueError, match="step_backward: by='layer' needs model="):
         viz.step_backward(loss, by="layer")
     with pytest.raises(ValueError, match="step_backward: by must be 'op', 'neuron' or 'layer'"):
@@ -352,7 +344,7 @@ def test_network_stepper_arguments():
 
 
 def test_the_network_page_stays_small():
-    model, loss = one_sample_mlp()
+    model, loss = mlp_with_loss()
     for by in ("op", "neuron", "layer"):
         size = len(viz.step_backward(loss, model=model, by=by).html(full_page=True).encode())
         assert size < 5_000_000, (by, size)
